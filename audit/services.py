@@ -1,0 +1,91 @@
+"""Recording changes. Services call ``audit_snapshot`` before a write and ``audit_record`` after it."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from audit.models import AuditEntry
+
+Snapshot = dict[str, tuple[str, str]]  # field name -> (label, display value)
+
+
+def _display(instance: models.Model, field: models.Field[Any, Any]) -> str:
+    if field.choices:
+        return str(getattr(instance, f"get_{field.name}_display")())
+    if isinstance(field, models.ForeignKey):
+        related_id = getattr(instance, field.attname)
+        if related_id is None:
+            return ""
+        return str(getattr(instance, field.name))
+    value = getattr(instance, field.attname)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def audit_snapshot(instance: models.Model | None, *, exclude: frozenset[str] = frozenset()) -> Snapshot:
+    """The concrete, editable fields of ``instance`` as display strings."""
+    if instance is None:
+        return {}
+    snapshot: Snapshot = {}
+    for field in instance._meta.concrete_fields:
+        if field.primary_key or not field.editable or field.name in exclude:
+            continue
+        snapshot[field.name] = (str(field.verbose_name), _display(instance, field))
+    return snapshot
+
+
+def audit_record(
+    *,
+    by: Any,
+    instance: models.Model,
+    before: Snapshot,
+    subject: models.Model | None = None,
+    action: str | None = None,
+    source: str = "",
+    exclude: frozenset[str] = frozenset(),
+) -> AuditEntry | None:
+    """Write one entry for the difference between ``before`` and ``instance`` now.
+
+    ``before == {}`` means the object was created; ``action="delete"`` records its last
+    values as old values. Returns None when nothing changed, so an identical save or a
+    second identical upload leaves no trace.
+    """
+    after = {} if action == AuditEntry.Action.DELETE else audit_snapshot(instance, exclude=exclude)
+    if action is None:
+        action = AuditEntry.Action.CREATE if not before else AuditEntry.Action.UPDATE
+    changes: dict[str, list[str]] = {}
+    for name in before.keys() | after.keys():
+        label, old = before.get(name, ("", ""))
+        label_new, new = after.get(name, (label, ""))
+        if old != new:
+            changes[label or label_new] = [old, new]
+    if not changes:
+        return None
+    subject = subject or instance
+    return AuditEntry.objects.create(
+        user=by if getattr(by, "pk", None) else None,
+        action=action,
+        model=instance._meta.label_lower,
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        subject_model=subject._meta.label_lower,
+        subject_id=str(subject.pk),
+        changes=changes,
+        source=source,
+    )
+
+
+def history_for(subject: models.Model) -> models.QuerySet[AuditEntry]:
+    return AuditEntry.objects.filter(
+        subject_model=subject._meta.label_lower, subject_id=str(subject.pk)
+    ).select_related("user")

@@ -1,0 +1,182 @@
+"""Settings for diaodu, read from the environment through small typed helpers.
+
+Nothing secret lives here: SECRET_KEY and DATABASE_URL come from the environment.
+DEBUG is off unless DIAODU_DEBUG=1 (which `make run` sets for the local demo).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+
+# Lets model and admin classes be subscripted at run time, as the type hints write them.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DIAODU_DEBUG")
+# A fixed development key would be a secret in the repository; without the variable we
+# generate one per process in DEBUG, and refuse to start in production.
+SECRET_KEY = env_str("DIAODU_SECRET_KEY")
+if not SECRET_KEY:
+    if DEBUG or env_bool("DIAODU_TESTING"):
+        from django.core.management.utils import get_random_secret_key
+
+        SECRET_KEY = get_random_secret_key()
+    else:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("请设置环境变量 DIAODU_SECRET_KEY / Set DIAODU_SECRET_KEY")
+
+ALLOWED_HOSTS = env_list("DIAODU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("DIAODU_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "audit",
+    "org",
+    "projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+]
+
+ROOT_URLCONF = "diaodu.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "diaodu.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DIAODU_DB_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers go on while the office imports a ledger.
+    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "org.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "projects:ledger"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Idle sessions expire: the cookie is renewed on every request and dies after this many
+# seconds without one.
+SESSION_COOKIE_AGE = env_int("DIAODU_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("DIAODU_SECURE_COOKIES")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Login lockout: this many failures for one user name (or from one address) within the
+# window lock further attempts until the window has passed.
+LOGIN_MAX_FAILURES = env_int("DIAODU_LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("DIAODU_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("DIAODU_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# Uploads: Django refuses bodies over this size before a view sees them; the Excel
+# importer applies its own, smaller, limit with a Chinese message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DIAODU_MAX_UPLOAD_BYTES = env_int("DIAODU_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+
+# Light (红黄绿灯) thresholds; see projects/rules.py. Each district sets its own.
+DIAODU_LIGHT_THRESHOLDS = {
+    "yellow_gap": env_str("DIAODU_LIGHT_YELLOW_GAP", "10"),
+    "red_gap": env_str("DIAODU_LIGHT_RED_GAP", "30"),
+    "start_red_months": env_int("DIAODU_LIGHT_START_RED_MONTHS", 3),
+    "milestone_red_days": env_int("DIAODU_LIGHT_MILESTONE_RED_DAYS", 30),
+}
+
+# Map: government intranets have no public tiles, so none is assumed. Set a tile URL
+# template (e.g. 天地图 with its key) to draw a base map; without it points show on a blank map.
+DIAODU_MAP_TILE_URL = env_str("DIAODU_MAP_TILE_URL")
+DIAODU_MAP_ATTRIBUTION = env_str("DIAODU_MAP_ATTRIBUTION")
+DIAODU_MAP_CENTER = (
+    float(env_str("DIAODU_MAP_LAT", "36.70")),
+    float(env_str("DIAODU_MAP_LNG", "119.16")),
+)
+DIAODU_DISTRICT_NAME = env_str("DIAODU_DISTRICT_NAME", "示范区")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("DIAODU_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,14 @@
+"""Settings for the test suite: the production settings with a throwaway key and fast hashing."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DIAODU_TESTING", "1")
+
+from diaodu.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

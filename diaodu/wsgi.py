@@ -1,0 +1,9 @@
+"""WSGI entry point."""
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "diaodu.settings")
+application = get_wsgi_application()

@@ -1,0 +1,40 @@
+"""Login with lockout, logout."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+
+from org.security import client_ip, login_attempt_record, login_locked
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "org/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username", "")
+        if login_locked(username, client_ip(request)):
+            form = self.get_form()
+            form.errors.clear()
+            minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
+            form.add_error(None, _("登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。") % {"minutes": minutes})
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        login_attempt_record(username=form.get_user().get_username(), ip=client_ip(self.request), succeeded=True)
+        return super().form_valid(form)
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        login_attempt_record(
+            username=self.request.POST.get("username", ""), ip=client_ip(self.request), succeeded=False
+        )
+        return super().form_invalid(form)

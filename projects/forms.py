@@ -1,0 +1,164 @@
+"""Forms for the ledger, with Chinese validation messages."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from org.models import Unit, User
+from projects.models import Level, Milestone, MilestoneTemplate, ProgressReport, Project, ProjectType, Stage
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProjectForm(forms.ModelForm[Project]):
+    plan_this_year = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
+    )
+    plan_next_year = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "code", "name", "level", "project_type", "industry", "stage", "construction", "is_special_bond",
+            "owner", "owner_contact", "owner_phone", "content", "location", "latitude", "longitude",
+            "total_investment", "invested_before", "planned_start", "planned_completion", "actual_start",
+            "responsible_leader", "lead_unit", "town", "service_officer", "remarks",
+        ]
+        widgets = {
+            "planned_start": DATE_WIDGET,
+            "planned_completion": DATE_WIDGET,
+            "actual_start": DATE_WIDGET,
+            "content": forms.Textarea(attrs={"rows": 3}),
+            "remarks": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, user: User, year: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.year = year
+        self.fields["plan_this_year"].label = _("%(year)d年计划投资(万元)") % {"year": year}
+        self.fields["plan_next_year"].label = _("%(year)d年计划投资(万元)") % {"year": year + 1}
+        self.fields["responsible_leader"].queryset = User.objects.filter(role=User.Role.LEADER, is_active=True)
+        units = Unit.objects.filter(is_active=True)
+        if user.role == User.Role.REPORTER:
+            # A reporter can only file projects that stay within the unit's own scope.
+            units = units.filter(pk=user.unit_id)
+            self.fields["lead_unit"].queryset = units.exclude(kind=Unit.Kind.TOWN) or units
+        else:
+            self.fields["lead_unit"].queryset = units
+        self.fields["town"].queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+        self.user = user
+        if self.instance.pk:
+            plans = dict(self.instance.plans.values_list("year", "amount"))
+            self.fields["plan_this_year"].initial = plans.get(year)
+            self.fields["plan_next_year"].initial = plans.get(year + 1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("planned_start"), data.get("planned_completion")
+        if start and end and end < start:
+            self.add_error("planned_completion", _("计划竣工日期不能早于计划开工日期。"))
+        stage = data.get("stage")
+        if stage in {Stage.BUILDING, Stage.COMPLETED, Stage.PRODUCING} and not data.get("actual_start"):
+            self.add_error("actual_start", _("项目阶段为在建、竣工或投产时，必须填写实际开工日期。"))
+        actual = data.get("actual_start")
+        if actual and actual > dt.date.today() + dt.timedelta(days=1):
+            self.add_error("actual_start", _("实际开工日期不能晚于今天。"))
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            self.add_error("longitude", _("经度和纬度须同时填写或同时留空。"))
+        if self.user.role == User.Role.REPORTER and self.user.unit_id not in {
+            getattr(data.get("lead_unit"), "pk", None), getattr(data.get("town"), "pk", None)
+        }:
+            self.add_error("lead_unit", _("只能填报本单位牵头或属地在本镇街的项目。"))
+        total = data.get("total_investment")
+        for key in ("plan_this_year", "plan_next_year"):
+            plan = data.get(key)
+            if plan is not None and total is not None and plan > total:
+                self.add_error(key, _("年度计划投资不能超过总投资。"))
+        return data
+
+    def plans(self) -> dict[int, Decimal | None]:
+        return {
+            self.year: self.cleaned_data.get("plan_this_year"),
+            self.year + 1: self.cleaned_data.get("plan_next_year"),
+        }
+
+
+class LedgerFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("搜索"), required=False)
+    year = forms.IntegerField(label=gettext_lazy("年度"), required=False, min_value=2000, max_value=2100)
+    level = forms.ChoiceField(label=gettext_lazy("级别"), required=False)
+    project_type = forms.ChoiceField(label=gettext_lazy("类型"), required=False)
+    stage = forms.ChoiceField(label=gettext_lazy("阶段"), required=False)
+    light = forms.ChoiceField(label=gettext_lazy("红黄绿灯"), required=False)
+    lead_unit = forms.ModelChoiceField(label=gettext_lazy("牵头单位"), queryset=Unit.objects.none(), required=False)
+    town = forms.ModelChoiceField(label=gettext_lazy("属地镇街"), queryset=Unit.objects.none(), required=False)
+    leader = forms.ModelChoiceField(label=gettext_lazy("包靠领导"), queryset=User.objects.none(), required=False)
+    sort = forms.CharField(required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from projects.models import Light
+
+        everything = [("", _("全部"))]
+        self.fields["level"].choices = everything + list(Level.choices)
+        self.fields["project_type"].choices = everything + list(ProjectType.choices)
+        self.fields["stage"].choices = everything + list(Stage.choices)
+        self.fields["light"].choices = everything + list(Light.choices)
+        self.fields["lead_unit"].queryset = Unit.objects.filter(is_active=True)
+        self.fields["town"].queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+        self.fields["leader"].queryset = User.objects.filter(role=User.Role.LEADER)
+        for name in ("lead_unit", "town", "leader"):
+            self.fields[name].empty_label = _("全部")  # type: ignore[attr-defined]
+
+
+class MilestoneForm(forms.ModelForm[Milestone]):
+    class Meta:
+        model = Milestone
+        fields = ["order", "name", "planned_date", "actual_date", "note"]
+        widgets = {"planned_date": DATE_WIDGET, "actual_date": DATE_WIDGET}
+
+    def clean_actual_date(self) -> dt.date | None:
+        actual: dt.date | None = self.cleaned_data.get("actual_date")
+        if actual and actual > dt.date.today() + dt.timedelta(days=1):
+            raise forms.ValidationError(_("实际完成日期不能晚于今天。"))
+        return actual
+
+
+class ScheduleForm(forms.Form):
+    template = forms.ModelChoiceField(label=gettext_lazy("节点模板"), queryset=MilestoneTemplate.objects.all())
+    target = forms.DateField(label=gettext_lazy("目标日期（最后一个节点）"), widget=DATE_WIDGET)
+
+
+class ProgressForm(forms.ModelForm[ProgressReport]):
+    class Meta:
+        model = ProgressReport
+        fields = ["year", "month", "invested", "progress_percent", "physical_progress", "problems"]
+        widgets = {
+            "physical_progress": forms.Textarea(attrs={"rows": 2}),
+            "problems": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        year, month = data.get("year"), data.get("month")
+        if year and month:
+            today = dt.date.today()
+            if (year, month) > (today.year, today.month):
+                self.add_error("month", _("不能填报未来月份的进度。"))
+            clash = ProgressReport.objects.filter(project=self.project, year=year, month=month)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("month", _("%(year)d年%(month)d月的进度已填报，请修改该月记录。") % {"year": year, "month": month})
+        return data

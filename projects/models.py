@@ -1,0 +1,283 @@
+"""The key-project ledger (重点项目库): projects, annual plans, milestones, monthly progress.
+
+Money is Decimal 万元 everywhere. Year-to-date and since-start investment are never
+stored: they are sums of the monthly reports (plus what was invested before the project
+entered diaodu), so they cannot disagree with the months.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from projects import rules
+
+if TYPE_CHECKING:
+    from org.models import User
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("省重点")
+    CITY = "city", _("市重点")
+    DISTRICT = "district", _("区重点")
+
+
+class ProjectType(models.TextChoices):
+    INDUSTRY = "industry", _("产业")
+    INFRASTRUCTURE = "infrastructure", _("基础设施")
+    LIVELIHOOD = "livelihood", _("社会民生")
+    OTHER = "other", _("其他")
+
+
+class Stage(models.TextChoices):
+    PLANNING = "planning", _("谋划")
+    PREPARING = "preparing", _("前期")
+    BUILDING = "building", _("在建")
+    COMPLETED = "completed", _("竣工")
+    PRODUCING = "producing", _("投产")
+
+
+class Construction(models.TextChoices):
+    NEW = "new", _("新开工")
+    CONTINUING = "continuing", _("续建")
+
+
+class Light(models.TextChoices):
+    GREEN = rules.GREEN, _("绿灯")
+    YELLOW = rules.YELLOW, _("黄灯")
+    RED = rules.RED, _("红灯")
+
+
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def visible_to(self, user: User) -> ProjectQuerySet:
+        """Projects the user may see: a unit reporter only those led by or located in the unit."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.role == user.Role.REPORTER:
+            if user.unit_id is None:
+                return self.none()
+            return self.filter(Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id))
+        return self.all()
+
+    def editable_by(self, user: User) -> ProjectQuerySet:
+        """Projects the user may change: the office all, a reporter those of the unit, others none."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_office:
+            return self.all()
+        if user.role == user.Role.REPORTER:
+            return self.visible_to(user)
+        return self.none()
+
+    def with_figures(self, year: int) -> ProjectQuerySet:
+        """Annotate the year's plan and year-to-date investment, one subquery each."""
+        plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("amount")[:1]
+        ytd = (
+            ProgressReport.objects.filter(project=OuterRef("pk"), year=year)
+            .order_by()
+            .values("project")
+            .annotate(total=Sum("invested"))
+            .values("total")
+        )
+        return self.annotate(
+            plan_amount=Subquery(plan, output_field=models.DecimalField(**MONEY)),
+            invested_ytd=Coalesce(
+                Subquery(ytd, output_field=models.DecimalField(**MONEY)),
+                Value(ZERO),
+                output_field=models.DecimalField(**MONEY),
+            ),
+        )
+
+
+class Project(models.Model):
+    code = models.CharField(_("项目编号"), max_length=30, unique=True)
+    name = models.CharField(_("项目名称"), max_length=100)
+    # Pinyin initials of the name, derived on save, so "gxq" finds 高新区….
+    initials = models.CharField(max_length=100, editable=False, db_index=True, blank=True)
+    level = models.CharField(_("项目级别"), max_length=10, choices=Level.choices)
+    project_type = models.CharField(_("项目类型"), max_length=16, choices=ProjectType.choices)
+    industry = models.CharField(_("所属行业"), max_length=40, blank=True)
+    stage = models.CharField(_("项目阶段"), max_length=10, choices=Stage.choices, default=Stage.PLANNING)
+    construction = models.CharField(
+        _("建设性质"), max_length=10, choices=Construction.choices, default=Construction.NEW
+    )
+    is_special_bond = models.BooleanField(_("专项债项目"), default=False)
+    owner = models.CharField(_("业主单位"), max_length=100, blank=True)
+    owner_contact = models.CharField(_("业主联系人"), max_length=30, blank=True)
+    owner_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    content = models.TextField(_("建设内容及规模"), blank=True)
+    location = models.CharField(_("建设地点"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("纬度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(-90)), MaxValueValidator(Decimal(90))],
+    )
+    longitude = models.DecimalField(
+        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
+    )
+    total_investment = models.DecimalField(_("总投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+    invested_before = models.DecimalField(
+        _("以前年度累计完成投资(万元)"), default=ZERO, validators=[MinValueValidator(ZERO)],
+        help_text=_("项目纳入本系统之前已完成的投资；此后按月报累加。"), **MONEY,
+    )
+    planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
+    planned_completion = models.DateField(_("计划竣工日期"), null=True, blank=True)
+    actual_start = models.DateField(_("实际开工日期"), null=True, blank=True)
+    responsible_leader = models.ForeignKey(
+        "org.User", verbose_name=_("包靠区领导"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="led_projects", limit_choices_to={"role": "leader"},
+    )
+    lead_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("牵头单位"), on_delete=models.PROTECT, related_name="led_projects"
+    )
+    town = models.ForeignKey(
+        "org.Unit", verbose_name=_("属地镇街"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="town_projects", limit_choices_to={"kind": "town"},
+    )
+    service_officer = models.CharField(_("服务专员"), max_length=30, blank=True)
+    remarks = models.TextField(_("备注"), blank=True)
+
+    # The light is derived (projects/rules.py); it is stored so the ledger can filter and
+    # count by it, and refreshed whenever its inputs change and daily as time passes.
+    light = models.CharField(_("红黄绿灯"), max_length=6, choices=Light.choices, default=Light.GREEN, editable=False)
+    light_reasons: models.JSONField[list[Any], list[Any]] = models.JSONField(default=list, editable=False)
+    light_as_of = models.DateField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("重点项目")
+        verbose_name_plural = _("重点项目")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["light", "code"]),
+            models.Index(fields=["lead_unit", "code"]),
+            models.Index(fields=["town", "code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def has_started(self) -> bool:
+        return self.actual_start is not None or self.stage in rules.STARTED_STAGES
+
+    def invested_since_start(self) -> Decimal:
+        months = self.reports.aggregate(total=Sum("invested"))["total"] or ZERO
+        return self.invested_before + months
+
+    def invested_in_year(self, year: int) -> Decimal:
+        return self.reports.filter(year=year).aggregate(total=Sum("invested"))["total"] or ZERO
+
+
+class AnnualPlan(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="plans", verbose_name=_("项目"))
+    year = models.PositiveSmallIntegerField(
+        _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    amount = models.DecimalField(_("年度计划投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+
+    class Meta:
+        verbose_name = _("年度计划投资")
+        verbose_name_plural = _("年度计划投资")
+        ordering = ["project", "year"]
+        constraints = [models.UniqueConstraint(fields=["project", "year"], name="plan_one_per_year")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.year}"
+
+
+class MilestoneTemplate(models.Model):
+    """A standard sequence of milestones for a project type, for reverse scheduling."""
+
+    name = models.CharField(_("模板名称"), max_length=60, unique=True)
+    project_type = models.CharField(_("适用项目类型"), max_length=16, choices=ProjectType.choices)
+
+    class Meta:
+        verbose_name = _("节点模板")
+        verbose_name_plural = _("节点模板")
+        ordering = ["project_type", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def step_pairs(self) -> list[tuple[str, int]]:
+        return [(step.name, step.duration_workdays) for step in self.steps.all()]
+
+
+class MilestoneTemplateStep(models.Model):
+    template = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("节点名称"), max_length=40)
+    duration_workdays = models.PositiveSmallIntegerField(
+        _("标准工期(工作日)"), help_text=_("从上一节点到本节点需要的工作日数")
+    )
+
+    class Meta:
+        verbose_name = _("模板节点")
+        verbose_name_plural = _("模板节点")
+        ordering = ["template", "order"]
+        constraints = [models.UniqueConstraint(fields=["template", "order"], name="template_step_order")]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} {self.order}.{self.name}"
+
+
+class Milestone(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("项目"))
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    name = models.CharField(_("节点名称"), max_length=40)
+    planned_date = models.DateField(_("计划完成日期"), null=True, blank=True)
+    actual_date = models.DateField(_("实际完成日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("节点")
+        verbose_name_plural = _("节点")
+        ordering = ["project", "order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.name}"
+
+    def overdue_days(self, today: dt.date) -> int:
+        if self.actual_date or not self.planned_date or self.planned_date >= today:
+            return 0
+        return (today - self.planned_date).days
+
+
+class ProgressReport(models.Model):
+    """One month's progress of one project (the monthly cycle with review comes with `dispatch`)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports", verbose_name=_("项目"))
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField(_("月份"), validators=[MinValueValidator(1), MaxValueValidator(12)])
+    invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+    physical_progress = models.TextField(_("形象进度"), blank=True)
+    progress_percent = models.PositiveSmallIntegerField(
+        _("形象进度(%)"), default=0, validators=[MaxValueValidator(100)]
+    )
+    problems = models.TextField(_("存在问题"), blank=True)
+    reported_by = models.ForeignKey(
+        "org.User", verbose_name=_("填报人"), null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("月度进度")
+        verbose_name_plural = _("月度进度")
+        ordering = ["project", "year", "month"]
+        constraints = [models.UniqueConstraint(fields=["project", "year", "month"], name="report_one_per_month")]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.year}-{self.month:02d}"

@@ -1,0 +1,407 @@
+"""How a project's light (红黄绿灯) is decided, and reverse scheduling (倒排工期).
+
+Pure functions over plain data so the rules can be tested exhaustively and
+shown to users verbatim; the ORM layer turns model rows into
+:class:`ProjectFacts` and stores the :class:`LightResult`.
+
+How the light is decided (the UI shows :func:`rules_in_words`, which says the
+same in Chinese with the configured thresholds filled in):
+
+1. Time-elapsed schedule (序时进度) is the share of the year's whole months
+   that have passed: the months completed before the assessment date, divided
+   by 12, as a percentage with one decimal. The last day of a month counts that
+   month as completed. On 23 November it is 83.3% (10 months), on 31 October
+   also 83.3%, on 15 January 0.0%.
+2. Investment is assessed only when the project has a positive planned
+   investment for this year and the schedule is above 0%. The completion rate
+   is invested-this-year / annual plan, a percentage with one decimal; the gap
+   is schedule minus rate. A gap below ``yellow_gap`` points (default 10) is
+   green, a gap from ``yellow_gap`` up to and including ``red_gap`` (default 30)
+   is yellow, a larger gap is red. Without an annual plan investment is not
+   assessed.
+3. Start: a project that has not started (no actual start date and stage is
+   still planning or preparing) with a planned start date is yellow once the
+   planned start has arrived or falls in the current calendar month, and red
+   once ``start_red_months`` (default 3) whole calendar months have passed
+   since the planned start.
+4. Milestones: a milestone whose planned date has passed without an actual
+   completion date is overdue; 1 to ``milestone_red_days`` (default 30) days
+   overdue is yellow, more is red. A milestone completed late no longer lights
+   anything. Milestones without a planned date are ignored.
+5. The project's light is the worst of all the above. Its reasons are listed
+   worst first, in the order milestones, start, investment within one colour;
+   a green project still lists why it is green.
+
+Reverse scheduling works back from a target date: the last step is due on the
+target (or the working day before it, if the target is not a working day), and
+each earlier step is due the next step's duration, in working days, earlier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Final
+
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from org.workdays import WorkCalendar
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "GREEN",
+    "RED",
+    "SEVERITY",
+    "STAGES",
+    "STARTED_STAGES",
+    "YELLOW",
+    "LightResult",
+    "LightThresholds",
+    "MilestoneFact",
+    "ProjectFacts",
+    "Reason",
+    "add_months",
+    "compute_light",
+    "investment_rate",
+    "reverse_schedule",
+    "rules_in_words",
+    "schedule_percent",
+]
+
+GREEN: Final = "green"
+YELLOW: Final = "yellow"
+RED: Final = "red"
+SEVERITY: Final[Mapping[str, int]] = {GREEN: 0, YELLOW: 1, RED: 2}
+
+STAGES: Final = ("planning", "preparing", "building", "completed", "producing")
+STARTED_STAGES: Final = frozenset({"building", "completed", "producing"})
+
+RULE_MILESTONE_OVERDUE: Final = "milestone_overdue"
+RULE_MILESTONES_ON_TIME: Final = "milestones_on_time"
+RULE_START_LATE: Final = "start_late"  # planned start has passed
+RULE_START_DUE: Final = "start_due"  # planned start later this month
+RULE_INVESTMENT_BEHIND: Final = "investment_behind"
+RULE_INVESTMENT_ON_TRACK: Final = "investment_on_track"
+RULE_INVESTMENT_NOT_DUE: Final = "investment_not_due"  # schedule still 0%
+RULE_NO_PLAN: Final = "no_plan"
+
+_ONE_DECIMAL = Decimal("0.1")
+_HUNDRED = Decimal(100)
+_TWELVE = Decimal(12)
+
+
+def _round1(value: Decimal) -> Decimal:
+    # Half-up because that is how the figures are rounded in the reports people
+    # compare us with; banker's rounding would turn 73.25 into 73.2.
+    return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def _fmt_number(value: Decimal) -> str:
+    """Threshold for display: 10 and 10.5, never 1E+1 or 10.00."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+@dataclass(frozen=True)
+class LightThresholds:
+    """Where yellow and red start; configurable per deployment in settings."""
+
+    yellow_gap: Decimal = Decimal(10)
+    red_gap: Decimal = Decimal(30)
+    start_red_months: int = 3
+    milestone_red_days: int = 30
+
+    def __post_init__(self) -> None:
+        # Catch misconfigured settings at startup rather than silently
+        # producing lights nobody can explain.
+        if self.yellow_gap < 0 or self.red_gap < self.yellow_gap:
+            raise ValueError(
+                _("投资进度亮灯阈值无效：需 0 ≤ 黄灯阈值（%(yellow)s）≤ 红灯阈值（%(red)s）")
+                % {"yellow": self.yellow_gap, "red": self.red_gap}
+            )
+        if self.start_red_months < 0 or self.milestone_red_days < 0:
+            raise ValueError(_("开工及节点亮灯阈值不能为负数"))
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object]) -> LightThresholds:
+        """Build from a settings dict; unknown keys are ignored, values coerced.
+
+        Keys match the field names, case-insensitively, so both
+        ``{"yellow_gap": 10}`` and ``{"YELLOW_GAP": "10"}`` work.
+        """
+        by_name = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Decimal | int] = {}
+        for key, raw in data.items():
+            name = key.lower()
+            if name not in by_name:
+                continue
+            number = _to_decimal(name, raw)
+            if isinstance(by_name[name].default, int):
+                if number != number.to_integral_value():
+                    raise ValueError(_("阈值 %(name)s 必须是整数，实际为 %(value)s") % {"name": name, "value": raw})
+                kwargs[name] = int(number)
+            else:
+                kwargs[name] = number
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _to_decimal(name: str, raw: object) -> Decimal:
+    number: Decimal | None = None
+    # bool is an int subclass, but True as a threshold is always a config mistake.
+    if isinstance(raw, (int, float, str, Decimal)) and not isinstance(raw, bool):
+        try:
+            # Through str() so a float 10.1 becomes exactly 10.1, not its
+            # binary approximation.
+            number = Decimal(str(raw).strip())
+        except InvalidOperation:
+            number = None
+    if number is None or not number.is_finite():
+        raise ValueError(_("阈值 %(name)s 不是数字：%(value)r") % {"name": name, "value": raw})
+    return number
+
+
+DEFAULT_THRESHOLDS: Final = LightThresholds()
+
+
+@dataclass(frozen=True)
+class MilestoneFact:
+    name: str
+    planned: date | None
+    actual: date | None
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    stage: str
+    planned_start: date | None
+    actual_start: date | None
+    milestones: Sequence[MilestoneFact]
+    annual_plan: Decimal | None  # this year's planned investment, 万元
+    invested_ytd: Decimal  # invested this year through the last reported month, 万元
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    light: str  # the light this reason alone would give
+    text: str
+
+
+@dataclass(frozen=True)
+class LightResult:
+    light: str
+    reasons: tuple[Reason, ...]  # worst first, never empty
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar month arithmetic; the day is clamped to the target month's end.
+
+    31 January + 1 month is 28/29 February, which is how people count "three
+    months after the planned start".
+    """
+    index = day.year * 12 + (day.month - 1) + months
+    year, month0 = divmod(index, 12)
+    return date(year, month0 + 1, min(day.day, _days_in_month(year, month0 + 1)))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 12:
+        return 31
+    return (date(year, month + 1, 1) - date(year, month, 1)).days
+
+
+def _whole_months_between(start: date, end: date) -> int:
+    """Largest m >= 0 with add_months(start, m) <= end (0 if end < start)."""
+    if end < start:
+        return 0
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if add_months(start, months) > end:
+        months -= 1
+    return months
+
+
+def _month_completed(day: date) -> bool:
+    return day.day == _days_in_month(day.year, day.month)
+
+
+def schedule_percent(as_of: date) -> Decimal:
+    """Time-elapsed schedule (序时进度): whole months passed this year / 12, in %."""
+    months = as_of.month - 1 + (1 if _month_completed(as_of) else 0)
+    return _round1(Decimal(months) / _TWELVE * _HUNDRED)
+
+
+def investment_rate(invested_ytd: Decimal, annual_plan: Decimal) -> Decimal:
+    """Annual investment completion rate in %, one decimal (plan must be > 0)."""
+    return _round1(invested_ytd / annual_plan * _HUNDRED)
+
+
+def _milestone_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
+    reasons: list[Reason] = []
+    assessed = 0
+    for milestone in facts.milestones:
+        if milestone.planned is None:
+            continue
+        assessed += 1
+        # A milestone done late is history, not a current risk: no light.
+        if milestone.actual is not None or milestone.planned >= as_of:
+            continue
+        days = (as_of - milestone.planned).days
+        light = RED if days > thresholds.milestone_red_days else YELLOW
+        reasons.append(
+            Reason(
+                RULE_MILESTONE_OVERDUE,
+                light,
+                _("%(name)s节点逾期 %(days)d 天") % {"name": milestone.name, "days": days},
+            )
+        )
+    if assessed and not reasons:
+        reasons.append(Reason(RULE_MILESTONES_ON_TIME, GREEN, _("各节点均按期推进")))
+    return reasons
+
+
+def _start_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
+    planned = facts.planned_start
+    if planned is None or facts.actual_start is not None or facts.stage in STARTED_STAGES:
+        return []
+    planned_text = planned.isoformat()
+    if as_of >= add_months(planned, thresholds.start_red_months):
+        months = _whole_months_between(planned, as_of)
+        return [
+            Reason(
+                RULE_START_LATE,
+                RED,
+                _("计划 %(date)s 开工，已逾期 %(months)d 个月未开工") % {"date": planned_text, "months": months},
+            )
+        ]
+    if planned < as_of:
+        return [
+            Reason(
+                RULE_START_LATE,
+                YELLOW,
+                _("计划 %(date)s 开工，逾期 %(days)d 天未开工")
+                % {"date": planned_text, "days": (as_of - planned).days},
+            )
+        ]
+    if (planned.year, planned.month) == (as_of.year, as_of.month):
+        # Warn ahead within the month: monthly dispatch meetings act on
+        # "due this month", not on the exact day.
+        return [
+            Reason(
+                RULE_START_DUE,
+                YELLOW,
+                _("计划 %(date)s 开工，本月应开工尚未开工") % {"date": planned_text},
+            )
+        ]
+    return []
+
+
+def _investment_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
+    plan = facts.annual_plan
+    if plan is None or plan <= 0:
+        return [Reason(RULE_NO_PLAN, GREEN, _("未安排年度计划投资，不考核投资进度"))]
+    schedule = schedule_percent(as_of)
+    if schedule <= 0:
+        return [
+            Reason(
+                RULE_INVESTMENT_NOT_DUE,
+                GREEN,
+                _("序时进度为 %(schedule)s%%，暂不考核投资进度") % {"schedule": schedule},
+            )
+        ]
+    rate = investment_rate(facts.invested_ytd, plan)
+    gap = schedule - rate
+    values = {"rate": rate, "schedule": schedule, "gap": gap}
+    if gap < thresholds.yellow_gap:
+        if gap <= 0:
+            text = _("年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，未落后") % values
+        else:
+            text = _(
+                "年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，落后 %(gap)s 个百分点，未超过 %(yellow)s 个百分点"
+            ) % {**values, "yellow": _fmt_number(thresholds.yellow_gap)}
+        return [Reason(RULE_INVESTMENT_ON_TRACK, GREEN, text)]
+    light = RED if gap > thresholds.red_gap else YELLOW
+    return [
+        Reason(
+            RULE_INVESTMENT_BEHIND,
+            light,
+            _("年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，落后 %(gap)s 个百分点") % values,
+        )
+    ]
+
+
+def compute_light(
+    facts: ProjectFacts,
+    *,
+    as_of: date,
+    thresholds: LightThresholds = DEFAULT_THRESHOLDS,
+) -> LightResult:
+    reasons = (
+        _milestone_reasons(facts, as_of, thresholds)
+        + _start_reasons(facts, as_of, thresholds)
+        + _investment_reasons(facts, as_of, thresholds)
+    )
+    # sorted() is stable, so within one colour the rule order above survives.
+    reasons.sort(key=lambda reason: -SEVERITY[reason.light])
+    # The investment rule always yields a reason, so reasons is never empty.
+    return LightResult(light=reasons[0].light, reasons=tuple(reasons))
+
+
+def rules_in_words(thresholds: LightThresholds = DEFAULT_THRESHOLDS) -> list[str]:
+    """The lighting rules as Chinese sentences, thresholds filled in, for the UI."""
+    values = {
+        "yellow": _fmt_number(thresholds.yellow_gap),
+        "red": _fmt_number(thresholds.red_gap),
+        "months": thresholds.start_red_months,
+        "days": thresholds.milestone_red_days,
+    }
+    return [
+        _("序时进度 = 本年已过完的整月数 ÷ 12，以百分比表示并保留 1 位小数；当天为月末最后一天时，当月计为已过完。"),
+        _(
+            "投资进度：年度投资完成率 = 本年累计完成投资 ÷ 年度计划投资，保留 1 位小数。"
+            "完成率落后序时进度不足 %(yellow)s 个百分点为绿灯，"
+            "落后 %(yellow)s 至 %(red)s 个百分点（含）为黄灯，"
+            "落后超过 %(red)s 个百分点为红灯。"
+            "未安排年度计划投资或序时进度为 0 时，不考核投资进度。"
+        )
+        % values,
+        _(
+            "开工：尚未开工的项目，计划开工日期已到或在本月内的为黄灯；"
+            "超过计划开工日期满 %(months)d 个月仍未开工的为红灯。"
+        )
+        % values,
+        _(
+            "节点：计划完成日期已过仍未完成的节点，逾期 1 至 %(days)d 天为黄灯，"
+            "逾期超过 %(days)d 天为红灯；已完成的节点（即使晚于计划）不再亮灯，"
+            "未填计划日期的节点不考核。"
+        )
+        % values,
+        _("项目灯色取以上各项中最严重的一项：红灯重于黄灯，黄灯重于绿灯。"),
+    ]
+
+
+def reverse_schedule(steps: Sequence[tuple[str, int]], target: date, calendar: WorkCalendar) -> list[tuple[str, date]]:
+    """Plan dates backwards from ``target`` (倒排工期).
+
+    Each step's duration is the working days it needs after the previous
+    step's date, so the first step's duration only documents the step. The
+    last step lands on the target, rolled back to a working day because a
+    deadline on a holiday must be met before the holiday.
+    """
+    if not steps:
+        raise ValueError(_("倒排工期至少需要一个步骤"))
+    for name, duration in steps:
+        if duration < 0:
+            raise ValueError(
+                _("步骤“%(name)s”的工期不能为负数（%(days)d 个工作日）") % {"name": name, "days": duration}
+            )
+    dates: list[date] = [calendar.previous_or_same_workday(target)]
+    for index in range(len(steps) - 1, 0, -1):
+        next_duration = steps[index][1]
+        dates.append(calendar.add_workdays(dates[-1], -next_duration))
+    dates.reverse()
+    return [(name, day) for (name, _duration), day in zip(steps, dates, strict=True)]

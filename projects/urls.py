@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from projects import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.ledger, name="ledger"),
+    path("new/", views.project_create, name="create"),
+    path("map/", views.project_map, name="map"),
+    path("map/points.json", views.map_points, name="map_points"),
+    path("<int:pk>/", views.project_detail, name="detail"),
+    path("<int:pk>/edit/", views.project_edit, name="edit"),
+    path("<int:pk>/delete/", views.project_delete, name="delete"),
+    path("<int:pk>/milestones/", views.milestones_edit, name="milestones"),
+    path("<int:pk>/schedule/", views.schedule, name="schedule"),
+    path("<int:pk>/progress/new/", views.progress_edit, name="progress_new"),
+    path("<int:pk>/progress/<int:report_pk>/", views.progress_edit, name="progress_edit"),
+]

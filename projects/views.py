@@ -1,0 +1,328 @@
+"""Ledger pages. Every view scopes its queryset to the user before using it."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.forms import modelformset_factory
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from audit.services import history_for
+from org.models import User
+from projects import rules, services
+from projects.forms import LedgerFilterForm, MilestoneForm, ProgressForm, ProjectForm, ScheduleForm
+from projects.models import ZERO, AnnualPlan, Milestone, ProgressReport, Project
+
+PAGE_SIZE = 50
+SORTS = {
+    "code": "code",
+    "name": "initials",
+    "total": "total_investment",
+    "plan": "plan_amount",
+    "ytd": "invested_ytd",
+    "start": "planned_start",
+    "light": "light_rank",
+    "stage": "stage",
+}
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # LoginRequiredMiddleware guarantees it
+    return user
+
+
+def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Project:
+    """The project if the user may see (or, with ``write``, change) it.
+
+    Out of scope is 404, so a reporter learns nothing about other units' projects;
+    in scope but read-only is 403.
+    """
+    user = _user(request)
+    scoped = Project.objects.editable_by(user) if write else Project.objects.visible_to(user)
+    project = scoped.select_related("lead_unit", "town", "responsible_leader").filter(pk=pk).first()
+    if project is not None:
+        return project
+    if write and Project.objects.visible_to(user).filter(pk=pk).exists():
+        raise PermissionDenied
+    raise Http404
+
+
+def _require_office(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_office:
+        raise PermissionDenied
+    return user
+
+
+def _can_create(user: User) -> bool:
+    return user.is_office or (user.role == User.Role.REPORTER and user.unit_id is not None)
+
+
+# --- the ledger -----------------------------------------------------------------------------
+
+def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[Project]:
+    """The user's projects filtered by the ledger form; shared by the page and the Excel export."""
+    qs = Project.objects.visible_to(user)
+    data = form.cleaned_data if form.is_valid() else {}
+    if q := (data.get("q") or "").strip():
+        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower()))
+    for name in ("level", "project_type", "stage", "light"):
+        if data.get(name):
+            qs = qs.filter(**{name: data[name]})
+    if data.get("lead_unit"):
+        qs = qs.filter(lead_unit=data["lead_unit"])
+    if data.get("town"):
+        qs = qs.filter(town=data["town"])
+    if data.get("leader"):
+        qs = qs.filter(responsible_leader=data["leader"])
+    return qs.with_figures(year)
+
+
+def _ledger_year(form: LedgerFilterForm) -> int:
+    if form.is_valid() and form.cleaned_data.get("year"):
+        return int(form.cleaned_data["year"])
+    return services.today().year
+
+
+def ledger(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = LedgerFilterForm(request.GET or None)
+    year = _ledger_year(form)
+    qs = ledger_queryset(user, form, year)
+    totals = qs.aggregate(total=Sum("total_investment"))
+    ids = qs.values("pk")
+    totals["plan"] = AnnualPlan.objects.filter(project__in=ids, year=year).aggregate(s=Sum("amount"))["s"] or ZERO
+    totals["ytd"] = ProgressReport.objects.filter(project__in=ids, year=year).aggregate(s=Sum("invested"))["s"] or ZERO
+    light_counts = dict(qs.order_by().values_list("light").annotate(n=Sum(Value(1))))
+    sort = request.GET.get("sort", "code")
+    key = SORTS.get(sort.lstrip("-"), "code")
+    if key == "light_rank":
+        qs = qs.annotate(
+            light_rank=Case(
+                *[When(light=code, then=Value(rank)) for code, rank in rules.SEVERITY.items()],
+                output_field=IntegerField(),
+            )
+        )
+    order = f"-{key}" if sort.startswith("-") else key
+    qs = qs.select_related("lead_unit", "town", "responsible_leader").order_by(order, "code")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "year": year,
+        "page": page,
+        "totals": totals,
+        "count": page.paginator.count,
+        "light_counts": light_counts,
+        "sort": sort,
+        "query": params.urlencode(),
+        "query_without_sort": urlencode([(k, v) for k, v in params.items() if k != "sort"]),
+        "can_create": _can_create(user),
+        "as_of": services.today(),
+    }
+    template = "projects/_ledger_table.html" if request.headers.get("HX-Request") else "projects/ledger.html"
+    return render(request, template, context)
+
+
+# --- one project ----------------------------------------------------------------------------
+
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _get_project(request, pk)
+    user = _user(request)
+    as_of = services.today()
+    year = int(request.GET.get("year") or as_of.year)
+    result = services.project_light(project, as_of=as_of)
+    milestones = list(project.milestones.all())
+    table = services.progress_table(project, year)
+    plan = project.plans.filter(year=year).values_list("amount", flat=True).first()
+    ytd = project.invested_in_year(year)
+    gantt = [
+        {
+            "id": f"m{m.pk}",
+            "name": m.name,
+            "planned": m.planned_date.isoformat() if m.planned_date else None,
+            "actual": m.actual_date.isoformat() if m.actual_date else None,
+        }
+        for m in milestones
+    ]
+    chart = {
+        "months": [f"{row['month']}月" for row in table],
+        "invested": [str(row["report"].invested) if row["report"] else None for row in table],
+        "ytd": [str(row["ytd"]) if row["ytd"] is not None else None for row in table],
+        "plan": [str(row["plan_share"]) if row["plan_share"] is not None else None for row in table],
+    }
+    context = {
+        "project": project,
+        "result": result,
+        "rules_in_words": rules.rules_in_words(services.light_thresholds()),
+        "milestones": [(m, m.overdue_days(as_of)) for m in milestones],
+        "progress_rows": table,
+        "year": year,
+        "plan": plan,
+        "ytd": ytd,
+        "rate": (ytd / plan * 100).quantize(Decimal("0.1")) if plan else None,
+        "since_start": project.invested_since_start(),
+        "plans": project.plans.all(),
+        "history": history_for(project)[:200],
+        "gantt": gantt,
+        "chart": chart,
+        "can_edit": Project.objects.editable_by(user).filter(pk=pk).exists(),
+        "can_delete": user.is_office,
+        "as_of": as_of,
+    }
+    return render(request, "projects/detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not _can_create(user):
+        raise PermissionDenied
+    year = services.today().year
+    form = ProjectForm(request.POST or None, user=user, year=year)
+    if request.method == "POST" and form.is_valid():
+        project = services.project_save(by=user, project=form.save(commit=False), plans=form.plans())
+        messages.success(request, _("已新增项目 %(name)s。") % {"name": project.name})
+        return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/form.html", {"form": form, "project": None})
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _get_project(request, pk, write=True)
+    user = _user(request)
+    form = ProjectForm(request.POST or None, instance=project, user=user, year=services.today().year)
+    if request.method == "POST" and form.is_valid():
+        services.project_save(by=user, project=form.save(commit=False), plans=form.plans())
+        messages.success(request, _("已保存。"))
+        return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/form.html", {"form": form, "project": project})
+
+
+@require_POST
+def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _get_project(request, pk, write=True)
+    user = _require_office(request)
+    name = project.name
+    services.project_delete(by=user, project=project)
+    messages.success(request, _("已删除项目 %(name)s，删除记录已留存。") % {"name": name})
+    return redirect("projects:ledger")
+
+
+MilestoneFormSet = modelformset_factory(Milestone, form=MilestoneForm, extra=1, can_delete=True)
+
+
+@require_http_methods(["GET", "POST"])
+def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _get_project(request, pk, write=True)
+    user = _user(request)
+    formset = MilestoneFormSet(request.POST or None, queryset=project.milestones.all(), prefix="m")
+    if request.method == "POST" and formset.is_valid():
+        for form in formset.forms:
+            if not form.has_changed() and not form.instance.pk:
+                continue
+            if form in formset.deleted_forms:
+                if form.instance.pk:
+                    services.milestone_delete(by=user, milestone=form.instance)
+                continue
+            if form.has_changed():
+                milestone = form.save(commit=False)
+                milestone.project = project
+                services.milestone_save(by=user, milestone=milestone)
+        messages.success(request, _("节点已保存。"))
+        return redirect("projects:detail", pk=project.pk)
+    return render(
+        request,
+        "projects/milestones.html",
+        {"project": project, "formset": formset, "schedule_form": ScheduleForm(), "preview": None},
+    )
+
+
+@require_POST
+def schedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reverse scheduling: preview the generated dates, then apply them on confirmation."""
+    project = _get_project(request, pk, write=True)
+    form = ScheduleForm(request.POST)
+    preview = None
+    if form.is_valid():
+        template, target = form.cleaned_data["template"], form.cleaned_data["target"]
+        if request.POST.get("confirm"):
+            services.schedule_apply(by=_user(request), project=project, template=template, target=target)
+            messages.success(request, _("已按模板倒排生成节点计划日期，可逐个调整。"))
+            return redirect("projects:milestones", pk=project.pk)
+        calendar = services.work_calendar()
+        preview = [
+            (name, day, calendar.is_known(day)) for name, day in services.schedule_preview(template=template, target=target)
+        ]
+    formset = MilestoneFormSet(queryset=project.milestones.all(), prefix="m")
+    return render(
+        request,
+        "projects/milestones.html",
+        {"project": project, "formset": formset, "schedule_form": form, "preview": preview},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -> HttpResponse:
+    project = _get_project(request, pk, write=True)
+    report = get_object_or_404(ProgressReport, pk=report_pk, project=project) if report_pk else None
+    initial: dict[str, Any] = {}
+    if report is None:
+        last_month = services.today().replace(day=1) - dt.timedelta(days=1)
+        initial = {"year": last_month.year, "month": last_month.month}
+    form = ProgressForm(request.POST or None, instance=report, initial=initial, project=project)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.project = project
+        services.progress_save(by=_user(request), report=saved)
+        messages.success(request, _("月度进度已保存。"))
+        return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
+    return render(request, "projects/progress_form.html", {"project": project, "form": form, "report": report})
+
+
+# --- map ------------------------------------------------------------------------------------
+
+def project_map(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "projects/map.html",
+        {
+            "tile_url": settings.DIAODU_MAP_TILE_URL,
+            "attribution": settings.DIAODU_MAP_ATTRIBUTION,
+            "center": list(settings.DIAODU_MAP_CENTER),
+        },
+    )
+
+
+def map_points(request: HttpRequest) -> JsonResponse:
+    rows = (
+        Project.objects.visible_to(_user(request))
+        .filter(latitude__isnull=False, longitude__isnull=False)
+        .values_list("pk", "code", "name", "light", "light_reasons", "latitude", "longitude")
+    )
+    points = [
+        {
+            "url": reverse("projects:detail", args=[pk]),
+            "code": code,
+            "name": name,
+            "light": light,
+            "reasons": [text for _light, text in reasons],
+            "lat": float(lat),
+            "lng": float(lng),
+        }
+        for pk, code, name, light, reasons, lat, lng in rows
+    ]
+    return JsonResponse({"points": points})

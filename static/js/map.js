@@ -1,0 +1,24 @@
+// Project map: one circle per project with coordinates, coloured by its light.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("map-config").textContent);
+  const center = JSON.parse(document.getElementById("map-center").textContent);
+  const map = window.L.map("map", { preferCanvas: true }).setView(center, 11);
+  if (config.tiles) {
+    window.L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 18 }).addTo(map);
+  }
+  const colours = { red: "#d93025", yellow: "#e6a700", green: "#1e8e3e" };
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  fetch(config.points, { credentials: "same-origin" }).then((r) => r.json()).then((data) => {
+    const bounds = [];
+    data.points.forEach((p) => {
+      const marker = window.L.circleMarker([p.lat, p.lng], { radius: 7, color: "#fff", weight: 1, fillColor: colours[p.light] || "#888", fillOpacity: 0.9 });
+      marker.bindPopup('<a href="' + esc(p.url) + '">' + esc(p.code) + " " + esc(p.name) + "</a><br>" + p.reasons.map(esc).join("<br>"));
+      marker.addTo(map);
+      bounds.push([p.lat, p.lng]);
+    });
+    if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    document.getElementById("map-count").textContent = data.points.length + " " + config.counted;
+    document.getElementById("map").dataset.points = String(data.points.length);
+  });
+})();

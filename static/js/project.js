@@ -1,0 +1,49 @@
+// Project page: milestone timeline (frappe-gantt) and monthly investment chart (ECharts).
+(function () {
+  "use strict";
+  const read = (id) => JSON.parse(document.getElementById(id).textContent);
+  const labels = read("labels");
+
+  const milestones = read("gantt-data");
+  const ganttEl = document.getElementById("gantt");
+  if (ganttEl && milestones.length && window.Gantt) {
+    // One bar per milestone for the plan (from the previous planned date) and one for the
+    // actual completion, so plan and reality sit side by side.
+    const tasks = [];
+    let prevPlanned = null, prevActual = null;
+    const addDay = (iso) => { const d = new Date(iso); d.setDate(d.getDate() + 1); return d.toISOString().slice(0, 10); };
+    milestones.forEach((m) => {
+      if (m.planned) {
+        tasks.push({ id: m.id + "p", name: m.name + "（" + labels.planned + "）", start: prevPlanned || m.planned, end: addDay(m.planned), progress: m.actual ? 100 : 0, custom_class: "bar-planned" });
+        prevPlanned = m.planned;
+      }
+      if (m.actual) {
+        const late = m.planned && m.actual > m.planned;
+        tasks.push({ id: m.id + "a", name: m.name + "（" + labels.actual + "）", start: prevActual || m.actual, end: addDay(m.actual), progress: 100, custom_class: late ? "bar-late" : "bar-actual" });
+        prevActual = m.actual;
+      }
+    });
+    if (tasks.length) {
+      new window.Gantt(ganttEl, tasks, { view_mode: "Month", readonly: true, language: document.documentElement.lang.startsWith("zh") ? "zh" : "en", popup_on: "hover", today_button: false, view_mode_select: false });
+    }
+  }
+
+  const chartEl = document.getElementById("chart");
+  const data = read("chart-data");
+  if (chartEl && window.echarts) {
+    const chart = window.echarts.init(chartEl);
+    chart.setOption({
+      tooltip: { trigger: "axis" },
+      legend: { data: [labels.invested, labels.ytd, labels.plan] },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
+      xAxis: { type: "category", data: data.months },
+      yAxis: { type: "value", name: "万元" },
+      series: [
+        { name: labels.invested, type: "bar", data: data.invested },
+        { name: labels.ytd, type: "line", data: data.ytd },
+        { name: labels.plan, type: "line", data: data.plan, lineStyle: { type: "dashed" } },
+      ],
+    });
+    window.addEventListener("resize", () => chart.resize());
+  }
+})();

@@ -43,8 +43,9 @@ migrations-check: $(STAMP)
 	DIAODU_TESTING=1 $(PY) manage.py makemigrations --check --dry-run
 
 ## make bench: province-size dataset, ledger and project page timings on SQLite and PostgreSQL
+## (BENCH_ARGS="--reuse" keeps the dataset of the last run; see docs/benchmarks.md)
 bench: setup
-	$(PY) manage.py bench --settings=diaodu.test_settings
+	$(PY) manage.py bench --settings=diaodu.test_settings $(BENCH_ARGS)
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.utils import timezone
 
 from audit.models import AuditEntry
 
@@ -26,8 +27,19 @@ def _display(instance: models.Model, field: models.Field[Any, Any]) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
+        # To the field's places first: a form or upload gives 12.5 where the database gives
+        # back 12.50, and the same amount must read the same or a no-op save leaves a record.
+        places = getattr(field, "decimal_places", None)
+        if places is not None and value.is_finite():
+            value = value.quantize(Decimal(1).scaleb(-places))
         return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-    if isinstance(value, (dt.date, dt.datetime)):
+    if isinstance(value, dt.datetime):
+        # Local time to the second: the database gives UTC with microseconds, a form gives local
+        # time without them, and the same moment must not show as a change.
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 

@@ -16,7 +16,7 @@ class UnitAdmin(AuditedModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(AuditedModelAdmin, BaseUserAdmin):  # type: ignore[misc]
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "role", "unit", "title", "is_active"]
     list_filter = ["role", "unit__kind", "is_active"]
     search_fields = ["username", "full_name"]

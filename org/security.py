@@ -18,7 +18,10 @@ def client_ip(request: HttpRequest) -> str | None:
 def _recent_failures(**filters: object) -> int:
     since = timezone.now() - dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
     last_success = (
-        LoginAttempt.objects.filter(succeeded=True, at__gte=since, **filters).order_by("-at").values_list("at", flat=True).first()
+        LoginAttempt.objects.filter(succeeded=True, at__gte=since, **filters)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
     )
     failures = LoginAttempt.objects.filter(succeeded=False, at__gte=last_success or since, **filters)
     return failures.count()

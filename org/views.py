@@ -22,11 +22,11 @@ class LoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
         if login_locked(username, client_ip(request)):
-            form = self.get_form()
-            form.errors.clear()
-            minutes = settings.LOGIN_LOCKOUT_SECONDS // 60
-            form.add_error(None, _("登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。") % {"minutes": minutes})
-            return self.render_to_response(self.get_context_data(form=form), status=429)
+            # An unbound form: binding it would check the password of a locked account.
+            form = self.get_form_class()(request, initial={"username": username})
+            minutes = max(1, -(-settings.LOGIN_LOCKOUT_SECONDS // 60))  # rounded up
+            lockout = _("登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
+            return self.render_to_response(self.get_context_data(form=form, lockout=lockout), status=429)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:

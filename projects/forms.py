@@ -46,10 +46,11 @@ class ProjectForm(forms.ModelForm[Project]):
         self.fields["plan_next_year"].label = _("%(year)d年计划投资(万元)") % {"year": year + 1}
         self.fields["responsible_leader"].queryset = User.objects.filter(role=User.Role.LEADER, is_active=True)
         units = Unit.objects.filter(is_active=True)
-        if user.role == User.Role.REPORTER:
-            # A reporter can only file projects that stay within the unit's own scope.
-            units = units.filter(pk=user.unit_id)
-            self.fields["lead_unit"].queryset = units.exclude(kind=Unit.Kind.TOWN) or units
+        if user.role == User.Role.REPORTER and not (user.unit and user.unit.kind == Unit.Kind.TOWN):
+            # A department's reporter files the department's own projects. A town's reporter
+            # also files projects located in the town but led by a department, so every unit is
+            # offered and clean() keeps the project within the reporter's scope.
+            self.fields["lead_unit"].queryset = units.filter(pk=user.unit.pk) if user.unit else units.none()
         else:
             self.fields["lead_unit"].queryset = units
         self.fields["town"].queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
@@ -131,6 +132,16 @@ class MilestoneForm(forms.ModelForm[Milestone]):
         return actual
 
 
+class BaseMilestoneFormSet(forms.BaseModelFormSet):
+    def clean(self) -> None:
+        super().clean()
+        # Django turns a row whose id is not among the project's milestones (deleted by someone
+        # else meanwhile, or another project's) into a new milestone; refuse it instead.
+        for form in self.initial_forms:
+            if form.instance.pk is None and not getattr(form, "cleaned_data", {}).get("DELETE"):
+                raise forms.ValidationError(_("有节点已被他人删除或不属于本项目，请刷新页面后重新填写。"))
+
+
 class ScheduleForm(forms.Form):
     template = forms.ModelChoiceField(label=gettext_lazy("节点模板"), queryset=MilestoneTemplate.objects.all())
     target = forms.DateField(label=gettext_lazy("目标日期（最后一个节点）"), widget=DATE_WIDGET)
@@ -160,5 +171,7 @@ class ProgressForm(forms.ModelForm[ProgressReport]):
             if self.instance.pk:
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
-                self.add_error("month", _("%(year)d年%(month)d月的进度已填报，请修改该月记录。") % {"year": year, "month": month})
+                self.add_error(
+                    "month", _("%(year)d年%(month)d月的进度已填报，请修改该月记录。") % {"year": year, "month": month}
+                )
         return data

@@ -21,7 +21,7 @@ from projects import rules
 if TYPE_CHECKING:
     from org.models import User
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY_DIGITS, MONEY_PLACES = 14, 2
 ZERO = Decimal("0.00")
 
 
@@ -80,7 +80,9 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
     def with_figures(self, year: int) -> ProjectQuerySet:
         """Annotate the year's plan and year-to-date investment, one subquery each."""
-        plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("amount")[:1]
+        # order_by(): there is one plan per year, and the default ordering ("project")
+        # would join the projects table for its code once per ledger row.
+        plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).order_by().values("amount")[:1]
         ytd = (
             ProgressReport.objects.filter(project=OuterRef("pk"), year=year)
             .order_by()
@@ -89,11 +91,11 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             .values("total")
         )
         return self.annotate(
-            plan_amount=Subquery(plan, output_field=models.DecimalField(**MONEY)),
+            plan_amount=Subquery(plan, output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)),
             invested_ytd=Coalesce(
-                Subquery(ytd, output_field=models.DecimalField(**MONEY)),
+                Subquery(ytd, output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)),
                 Value(ZERO),
-                output_field=models.DecimalField(**MONEY),
+                output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES),
             ),
         )
 
@@ -124,10 +126,10 @@ class Project(models.Model):
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
-    total_investment = models.DecimalField(_("总投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+    total_investment = models.DecimalField(_("总投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     invested_before = models.DecimalField(
         _("以前年度累计完成投资(万元)"), default=ZERO, validators=[MinValueValidator(ZERO)],
-        help_text=_("项目纳入本系统之前已完成的投资；此后按月报累加。"), **MONEY,
+        help_text=_("项目纳入本系统之前已完成的投资；此后按月报累加。"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
     )
     planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
     planned_completion = models.DateField(_("计划竣工日期"), null=True, blank=True)
@@ -186,7 +188,7 @@ class AnnualPlan(models.Model):
     year = models.PositiveSmallIntegerField(
         _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
-    amount = models.DecimalField(_("年度计划投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+    amount = models.DecimalField(_("年度计划投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
 
     class Meta:
         verbose_name = _("年度计划投资")
@@ -262,7 +264,7 @@ class ProgressReport(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports", verbose_name=_("项目"))
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     month = models.PositiveSmallIntegerField(_("月份"), validators=[MinValueValidator(1), MaxValueValidator(12)])
-    invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
+    invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     physical_progress = models.TextField(_("形象进度"), blank=True)
     progress_percent = models.PositiveSmallIntegerField(
         _("形象进度(%)"), default=0, validators=[MaxValueValidator(100)]

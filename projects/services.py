@@ -41,7 +41,9 @@ def light_thresholds() -> rules.LightThresholds:
 
 
 def name_initials(name: str) -> str:
-    return "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")).lower()[:100]
+    """Pinyin initials for search; punctuation and spaces dropped, so "cyyyq" finds 产业园（一期）."""
+    letters = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")).lower()
+    return "".join(ch for ch in letters if ch.isalnum())[:100]
 
 
 # --- lights -------------------------------------------------------------------------------
@@ -92,7 +94,9 @@ def lights_refresh_all(*, as_of: dt.date | None = None, batch: int = 2000) -> di
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         projects = list(Project.objects.filter(pk__in=chunk).prefetch_related("milestones"))
-        plans = dict(AnnualPlan.objects.filter(project_id__in=chunk, year=as_of.year).values_list("project_id", "amount"))
+        plans = dict(
+            AnnualPlan.objects.filter(project_id__in=chunk, year=as_of.year).values_list("project_id", "amount")
+        )
         ytd = dict(
             ProgressReport.objects.filter(project_id__in=chunk, year=as_of.year)
             .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
@@ -124,7 +128,9 @@ def _save_plans(*, by: Any, project: Project, plans: Mapping[int, Decimal | None
                 before, pk = audit_snapshot(plan), plan.pk
                 plan.delete()
                 plan.pk = pk
-                audit_record(by=by, instance=plan, before=before, subject=project, action=AuditEntry.Action.DELETE, source=source)
+                audit_record(
+                    by=by, instance=plan, before=before, subject=project, action=AuditEntry.Action.DELETE, source=source
+                )
             continue
         before = audit_snapshot(plan)
         if plan is None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from projects import views
+from projects import views, views_excel
 
 app_name = "projects"
 urlpatterns = [
@@ -10,6 +10,9 @@ urlpatterns = [
     path("new/", views.project_create, name="create"),
     path("map/", views.project_map, name="map"),
     path("map/points.json", views.map_points, name="map_points"),
+    path("excel/template.xlsx", views_excel.excel_template, name="excel_template"),
+    path("excel/export.xlsx", views_excel.excel_export, name="excel_export"),
+    path("excel/import/", views_excel.excel_import, name="excel_import"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/delete/", views.project_delete, name="delete"),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -10,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.forms import modelformset_factory
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,7 +20,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from audit.services import history_for
 from org.models import User
 from projects import rules, services
-from projects.forms import LedgerFilterForm, MilestoneForm, ProgressForm, ProjectForm, ScheduleForm
+from projects.forms import (
+    BaseMilestoneFormSet,
+    LedgerFilterForm,
+    MilestoneForm,
+    ProgressForm,
+    ProjectForm,
+    ScheduleForm,
+)
 from projects.models import ZERO, AnnualPlan, Milestone, ProgressReport, Project
 
 PAGE_SIZE = 50
@@ -33,7 +39,7 @@ SORTS = {
     "ytd": "invested_ytd",
     "start": "planned_start",
     "light": "light_rank",
-    "stage": "stage",
+    "stage": "stage_rank",
 }
 
 
@@ -72,10 +78,17 @@ def _can_create(user: User) -> bool:
 
 # --- the ledger -----------------------------------------------------------------------------
 
+def _valid_filters(form: LedgerFilterForm) -> dict[str, Any]:
+    """The filters whose values are valid. One bad value (an old bookmark naming a unit since
+    deactivated, a mistyped year) drops that filter only, not all of them; the form says why."""
+    form.is_valid()
+    return getattr(form, "cleaned_data", {})
+
+
 def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[Project]:
     """The user's projects filtered by the ledger form; shared by the page and the Excel export."""
     qs = Project.objects.visible_to(user)
-    data = form.cleaned_data if form.is_valid() else {}
+    data = _valid_filters(form)
     if q := (data.get("q") or "").strip():
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower()))
     for name in ("level", "project_type", "stage", "light"):
@@ -91,9 +104,8 @@ def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[P
 
 
 def _ledger_year(form: LedgerFilterForm) -> int:
-    if form.is_valid() and form.cleaned_data.get("year"):
-        return int(form.cleaned_data["year"])
-    return services.today().year
+    year = _valid_filters(form).get("year")
+    return int(year) if year else services.today().year
 
 
 def ledger(request: HttpRequest) -> HttpResponse:
@@ -101,11 +113,23 @@ def ledger(request: HttpRequest) -> HttpResponse:
     form = LedgerFilterForm(request.GET or None)
     year = _ledger_year(form)
     qs = ledger_queryset(user, form, year)
-    totals = qs.aggregate(total=Sum("total_investment"))
-    ids = qs.values("pk")
-    totals["plan"] = AnnualPlan.objects.filter(project__in=ids, year=year).aggregate(s=Sum("amount"))["s"] or ZERO
-    totals["ytd"] = ProgressReport.objects.filter(project__in=ids, year=year).aggregate(s=Sum("invested"))["s"] or ZERO
-    light_counts = dict(qs.order_by().values_list("light").annotate(n=Sum(Value(1))))
+    # One pass over the projects for the count, the total and the light counts.
+    figures = qs.aggregate(
+        count=Count("pk"),
+        total=Sum("total_investment"),
+        **{f"light_{code}": Count("pk", filter=Q(light=code)) for code in rules.SEVERITY},
+    )
+    totals = {"total": figures["total"]}
+    light_counts = {code: figures[f"light_{code}"] for code in rules.SEVERITY if figures[f"light_{code}"]}
+    plans = AnnualPlan.objects.filter(year=year)
+    reports = ProgressReport.objects.filter(year=year)
+    if qs.query.has_filters():
+        # Unfiltered, every project is in scope and "project IN (every project)" would
+        # only add a semi-join over each report of the year (20,000 projects: ~30 ms).
+        ids = qs.values("pk")
+        plans, reports = plans.filter(project__in=ids), reports.filter(project__in=ids)
+    totals["plan"] = plans.aggregate(s=Sum("amount"))["s"] or ZERO
+    totals["ytd"] = reports.aggregate(s=Sum("invested"))["s"] or ZERO
     sort = request.GET.get("sort", "code")
     key = SORTS.get(sort.lstrip("-"), "code")
     if key == "light_rank":
@@ -115,9 +139,25 @@ def ledger(request: HttpRequest) -> HttpResponse:
                 output_field=IntegerField(),
             )
         )
-    order = f"-{key}" if sort.startswith("-") else key
+    elif key == "stage_rank":
+        # The stages' own order (谋划 → 投产), not the alphabetical order of their codes.
+        qs = qs.annotate(
+            stage_rank=Case(
+                *[When(stage=code, then=Value(rank)) for rank, code in enumerate(rules.STAGES)],
+                output_field=IntegerField(),
+            )
+        )
+    # Projects without a plan or date go last either way, on SQLite as on PostgreSQL.
+    order = F(key).desc(nulls_last=True) if sort.startswith("-") else F(key).asc(nulls_last=True)
     qs = qs.select_related("lead_unit", "town", "responsible_leader").order_by(order, "code")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(qs, PAGE_SIZE)
+    vars(paginator)["count"] = figures["count"]  # a cached property; counted above already
+    page = paginator.get_page(request.GET.get("page"))
+    # Rates rounded as the light rule rounds them, so the ledger and a project's reasons agree.
+    rows: list[Any] = list(page)  # annotated projects
+    for row in rows:
+        row.rate = rules.investment_rate(row.invested_ytd, row.plan_amount) if row.plan_amount else None
+    totals["rate"] = rules.investment_rate(totals["ytd"], totals["plan"]) if totals["plan"] else None
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -139,11 +179,17 @@ def ledger(request: HttpRequest) -> HttpResponse:
 
 # --- one project ----------------------------------------------------------------------------
 
+def _year_param(request: HttpRequest, *, default: int) -> int:
+    """``?year=`` from a link someone may have edited by hand: anything unusable means ``default``."""
+    raw = request.GET.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else default
+
+
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk)
     user = _user(request)
     as_of = services.today()
-    year = int(request.GET.get("year") or as_of.year)
+    year = _year_param(request, default=as_of.year)
     result = services.project_light(project, as_of=as_of)
     milestones = list(project.milestones.all())
     table = services.progress_table(project, year)
@@ -173,7 +219,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "year": year,
         "plan": plan,
         "ytd": ytd,
-        "rate": (ytd / plan * 100).quantize(Decimal("0.1")) if plan else None,
+        # The light's own rounding (half up), so the page and the light's reason show one number.
+        "rate": rules.investment_rate(ytd, plan) if plan else None,
         "since_start": project.invested_since_start(),
         "plans": project.plans.all(),
         "history": history_for(project)[:200],
@@ -222,7 +269,9 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("projects:ledger")
 
 
-MilestoneFormSet = modelformset_factory(Milestone, form=MilestoneForm, extra=1, can_delete=True)
+MilestoneFormSet = modelformset_factory(
+    Milestone, form=MilestoneForm, formset=BaseMilestoneFormSet, extra=1, can_delete=True
+)
 
 
 @require_http_methods(["GET", "POST"])
@@ -264,9 +313,8 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已按模板倒排生成节点计划日期，可逐个调整。"))
             return redirect("projects:milestones", pk=project.pk)
         calendar = services.work_calendar()
-        preview = [
-            (name, day, calendar.is_known(day)) for name, day in services.schedule_preview(template=template, target=target)
-        ]
+        planned = services.schedule_preview(template=template, target=target)
+        preview = [(name, day, calendar.is_known(day)) for name, day in planned]
     formset = MilestoneFormSet(queryset=project.milestones.all(), prefix="m")
     return render(
         request,

@@ -3,7 +3,9 @@
   "use strict";
   const config = JSON.parse(document.getElementById("map-config").textContent);
   const center = JSON.parse(document.getElementById("map-center").textContent);
-  const map = window.L.map("map", { preferCanvas: true }).setView(center, 11);
+  // Without a tile layer nothing caps the zoom: a single project would be fitted to an unbounded zoom
+  // where its marker is no longer drawn, so cap it here and when fitting the points.
+  const map = window.L.map("map", { preferCanvas: true, maxZoom: 18 }).setView(center, 11);
   if (config.tiles) {
     window.L.tileLayer(config.tiles, { attribution: config.attribution, maxZoom: 18 }).addTo(map);
   }
@@ -17,7 +19,8 @@
       marker.addTo(map);
       bounds.push([p.lat, p.lng]);
     });
-    if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20] }); }
+    // No zoom animation from the default centre: markers answer clicks only once their zoom is final.
+    if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15, animate: false }); }
     document.getElementById("map-count").textContent = data.points.length + " " + config.counted;
     document.getElementById("map").dataset.points = String(data.points.length);
   });

@@ -24,7 +24,9 @@
       }
     });
     if (tasks.length) {
-      new window.Gantt(ganttEl, tasks, { view_mode: "Month", readonly: true, language: document.documentElement.lang.startsWith("zh") ? "zh" : "en", popup_on: "hover", today_button: false, view_mode_select: false });
+      // Open at the first milestone, not at today: overdue and completed milestones lie before today and
+      // would start off-screen (and the default smooth scroll shows an empty grid while it runs).
+      new window.Gantt(ganttEl, tasks, { view_mode: "Month", scroll_to: "start", readonly: true, language: document.documentElement.lang.startsWith("zh") ? "zh" : "en", popup_on: "hover", today_button: false, view_mode_select: false });
     }
   }
 

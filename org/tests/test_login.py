@@ -1,0 +1,219 @@
+"""Logging in and out: lockout after repeated failures, idle expiry, password rules."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+
+from conftest import PASSWORD
+from org.models import LoginAttempt, User
+
+START = dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+LOCKED = "登录失败次数过多，账号已锁定，请 15 分钟后再试。"
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+def login(client: Client, username: str, password: str) -> Any:
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def logged_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def fail(client: Client, username: str, times: int) -> None:
+    for _ in range(times):
+        response = login(client, username, "wrong-password")
+        assert response.status_code == 200
+        assert "请输入一个正确的" in response.content.decode()
+
+
+class TestLogin:
+    def test_it_works(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        client = Client()
+        assert client.get(reverse("login")).status_code == 200
+        response = login(client, "office", PASSWORD)
+        assert (response.status_code, response["Location"]) == (302, reverse("projects:ledger"))
+        assert logged_in(client)
+        attempt = LoginAttempt.objects.get()
+        assert (attempt.username, attempt.ip, attempt.succeeded) == ("office", "127.0.0.1", True)
+        # Once in, the login page sends the user on.
+        assert client.get(reverse("login"))["Location"] == reverse("projects:ledger")
+
+    def test_it_follows_next_within_the_site_only(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        client = Client()
+        response = client.post(reverse("login") + "?next=/projects/map/", {"username": "office", "password": PASSWORD,
+                                                                            "next": "/projects/map/"})
+        assert response["Location"] == "/projects/map/"
+        client = Client()
+        response = client.post(reverse("login"), {"username": "office", "password": PASSWORD,
+                                                  "next": "https://evil.example/"})
+        assert response["Location"] == reverse("projects:ledger")
+
+    def test_a_page_without_login_sends_to_login(self, db: Any) -> None:
+        response = Client().get(reverse("projects:ledger"))
+        assert response["Location"] == reverse("login") + "?next=/projects/"
+
+    def test_a_wrong_password_is_recorded(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        client = Client()
+        fail(client, "Office", 1)
+        assert not logged_in(client)
+        attempt = LoginAttempt.objects.get()
+        assert (attempt.username, attempt.succeeded) == ("office", False)
+
+
+class TestLockout:
+    def test_it_locks_after_the_failures_even_with_the_right_password(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        client = Client()
+        fail(client, "office", settings.LOGIN_MAX_FAILURES)
+        with mock.patch.object(ModelBackend, "authenticate", autospec=True) as authenticate:
+            response = login(client, "office", PASSWORD)
+        assert response.status_code == 429
+        body = response.content.decode()
+        assert LOCKED in body
+        assert 'value="office"' in body  # the name stays in the box
+        assert not logged_in(client)
+        authenticate.assert_not_called()  # while locked the password is not even checked
+        # Other accounts are not affected, and neither is a fresh client for the same name.
+        assert login(Client(), "viewer", PASSWORD).status_code == 302
+        assert login(Client(), "office", PASSWORD).status_code == 429
+
+    def test_the_user_name_is_matched_without_case(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        client = Client()
+        fail(client, "OFFICE", 2)
+        fail(client, " office", settings.LOGIN_MAX_FAILURES - 2)
+        assert login(client, "office", PASSWORD).status_code == 429
+
+    def test_one_failure_less_is_not_locked(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        client = Client()
+        fail(client, "office", settings.LOGIN_MAX_FAILURES - 1)
+        assert login(client, "office", PASSWORD).status_code == 302
+
+    def test_it_unlocks_after_the_lockout_time(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        client = Client()
+        fail(client, "office", settings.LOGIN_MAX_FAILURES)
+        clock.shift(dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS - 5))
+        assert login(client, "office", PASSWORD).status_code == 429
+        clock.shift(dt.timedelta(seconds=10))
+        response = login(client, "office", PASSWORD)
+        assert response.status_code == 302
+        assert logged_in(client)
+
+    def test_a_success_resets_the_count(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        client = Client()
+        fail(client, "office", settings.LOGIN_MAX_FAILURES - 1)
+        clock.shift(dt.timedelta(seconds=1))
+        assert login(client, "office", PASSWORD).status_code == 302
+        client.post(reverse("logout"))
+        clock.shift(dt.timedelta(seconds=1))
+        fail(client, "office", settings.LOGIN_MAX_FAILURES - 1)
+        assert login(client, "office", PASSWORD).status_code == 302
+
+    def test_the_limits_come_from_settings(
+        self, personas: dict[str, User], clock: time_machine.Traveller, settings: Any
+    ) -> None:
+        settings.LOGIN_MAX_FAILURES = 2
+        settings.LOGIN_LOCKOUT_SECONDS = 90
+        client = Client()
+        fail(client, "office", 2)
+        response = login(client, "office", PASSWORD)
+        assert response.status_code == 429
+        assert "请 2 分钟后再试" in response.content.decode()  # 90 seconds, rounded up
+        clock.shift(dt.timedelta(seconds=91))
+        assert login(client, "office", PASSWORD).status_code == 302
+
+    def test_one_address_trying_many_names_is_stopped(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        attacker = Client(REMOTE_ADDR="10.0.0.9")
+        per_name = settings.LOGIN_MAX_FAILURES - 1  # no single name reaches its own limit
+        for i in range(settings.LOGIN_MAX_FAILURES * 4):
+            fail(attacker, f"guess{i // per_name}", 1)
+        assert LoginAttempt.objects.filter(ip="10.0.0.9").count() == settings.LOGIN_MAX_FAILURES * 4
+        response = login(attacker, "viewer", PASSWORD)
+        assert response.status_code == 429
+        assert LOCKED in response.content.decode()
+        assert login(Client(REMOTE_ADDR="10.0.0.10"), "viewer", PASSWORD).status_code == 302
+
+    def test_a_forwarded_for_header_does_not_dodge_the_address_limit(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        for i in range(settings.LOGIN_MAX_FAILURES * 4):
+            client = Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+            fail(client, f"guess{i}", 1)
+        client = Client(REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="192.0.2.200")
+        assert login(client, "viewer", PASSWORD).status_code == 429
+
+
+class TestLogoutAndSessions:
+    def test_logout_is_a_post(self, personas: dict[str, User]) -> None:
+        client = Client()
+        client.force_login(personas["office"])
+        assert client.get(reverse("logout")).status_code == 405
+        assert logged_in(client)
+        response = client.post(reverse("logout"))
+        assert (response.status_code, response["Location"]) == (302, reverse("login"))
+        assert not logged_in(client)
+        assert client.get(reverse("projects:ledger"))["Location"].startswith(reverse("login"))
+
+    def test_the_session_settings(self) -> None:
+        assert settings.SESSION_COOKIE_AGE == 30 * 60
+        assert settings.SESSION_SAVE_EVERY_REQUEST is True
+        assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+        assert settings.SESSION_COOKIE_HTTPONLY is True
+
+    def test_an_idle_session_expires_and_an_active_one_does_not(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        client = Client()
+        assert login(client, "office", PASSWORD).status_code == 302
+        ledger = reverse("projects:ledger")
+        for _ in range(3):  # a request every 25 minutes keeps the session alive past 30 minutes
+            clock.shift(dt.timedelta(minutes=25))
+            assert client.get(ledger).status_code == 200
+        clock.shift(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 1))
+        response = client.get(ledger)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+class TestPasswordRules:
+    @pytest.mark.parametrize(
+        ("password", "code"),
+        [
+            ("Ab3$xy", "password_too_short"),
+            ("qwertyuiop", "password_too_common"),
+            ("7305918264", "password_entirely_numeric"),
+            ("reporter-zhang", "password_too_similar"),
+        ],
+    )
+    def test_weak_passwords_are_refused(self, password: str, code: str, personas: dict[str, User]) -> None:
+        user = User(username="reporter-zhang", full_name="张三")
+        with pytest.raises(ValidationError) as caught:
+            validate_password(password, user)
+        assert code in {error.code for error in caught.value.error_list}
+
+    def test_a_good_password_passes(self, db: Any) -> None:
+        validate_password("调度-Tiao9du-2026", User(username="office2"))

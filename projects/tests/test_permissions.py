@@ -1,0 +1,365 @@
+"""Who may do what: every URL of the project, every role, GET and (for write views) POST.
+
+The table below is the specification. ``test_every_url_has_an_entry`` walks the URL
+resolver, so a view added later without an entry here fails the suite instead of
+shipping with whatever access it happens to have.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from org.models import Unit, User
+from projects.forms import ProjectForm
+from projects.models import ProgressReport, Project
+
+# --- outcomes -------------------------------------------------------------------------------
+
+SHOWN = "200"  # the page (a POST without data shows the form with its errors)
+MOVED_ON = "302"  # a redirect somewhere other than the login page
+LOGIN = "login"  # a redirect to the login page
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+NOT_ALLOWED = "405"
+
+ROLES = ("anonymous", "admin", "office", "leader", "viewer", "reporter_in", "reporter_out")
+
+
+def rule(allowed: str = SHOWN, *, anonymous: str = LOGIN, **denied: str) -> dict[str, str]:
+    """``allowed`` for every logged-in role except those named in ``denied``."""
+    assert set(denied) <= set(ROLES), denied
+    return {role: anonymous if role == "anonymous" else denied.get(role, allowed) for role in ROLES}
+
+
+READ_ALL = rule()
+READ_IN_SCOPE = rule(reporter_out=NOT_FOUND)
+WRITE_IN_SCOPE = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=NOT_FOUND)
+DELETE = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
+CREATE = rule(leader=FORBIDDEN, viewer=FORBIDDEN)
+POST_ONLY = rule(NOT_ALLOWED)
+
+# URL name (or route, for unnamed patterns) -> method -> role -> outcome.
+# ``reporter_in`` is a town_a reporter on a project located in town_a; ``reporter_out`` is
+# the same reporter on a project of another unit. Other roles act on the in-scope project.
+MATRIX: dict[str, dict[str, dict[str, str]]] = {
+    "/": {"GET": rule(MOVED_ON)},
+    # A logged-in user is sent on to the ledger.
+    "login": {"GET": rule(MOVED_ON, anonymous=SHOWN), "POST": rule(MOVED_ON, anonymous=SHOWN)},
+    "logout": {"GET": POST_ONLY, "POST": rule(LOGIN)},
+    "set_language": {"GET": rule(MOVED_ON), "POST": rule(MOVED_ON)},
+    "projects:ledger": {"GET": READ_ALL},
+    "projects:create": {"GET": CREATE, "POST": CREATE},
+    "projects:map": {"GET": READ_ALL},
+    "projects:map_points": {"GET": READ_ALL},
+    "projects:detail": {"GET": READ_IN_SCOPE},
+    "projects:edit": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    "projects:delete": {"GET": POST_ONLY, "POST": DELETE},
+    "projects:milestones": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    "projects:schedule": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
+    "projects:progress_new": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    "projects:progress_edit": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    "projects:excel_template": {"GET": READ_ALL},
+    "projects:excel_export": {"GET": READ_ALL},
+    "projects:excel_import": {"GET": CREATE, "POST": CREATE},
+}
+
+POST_DATA: dict[str, dict[str, str]] = {
+    "set_language": {"language": "zh-hans", "next": "/projects/"},
+}
+
+
+# --- walking the URL configuration ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # "namespace:name"; for an unnamed pattern "namespace:/route" or "/route"
+    name: str | None
+    route: str
+    kwargs: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            ns = namespace
+            if pattern.namespace:
+                ns = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+            yield from _walk(pattern.url_patterns, route, ns)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}:{pattern.name}" if namespace and pattern.name else pattern.name
+            converters = tuple(getattr(pattern.pattern, "converters", {}))
+            unnamed = (f"{namespace}:" if namespace else "") + "/" + route
+            yield Route(key=name or unnamed, name=name, route=route, kwargs=converters)
+
+
+def all_routes() -> dict[str, Route]:
+    return {r.key: r for r in _walk(get_resolver().url_patterns)}
+
+
+def app_routes() -> dict[str, Route]:
+    """Every route except the Django admin's, which is checked on its own below."""
+    return {key: r for key, r in all_routes().items() if not key.startswith("admin:")}
+
+
+def test_every_url_has_an_entry() -> None:
+    routes = app_routes()
+    missing = sorted(set(routes) - set(MATRIX))
+    assert not missing, f"URL 没有权限矩阵条目 / no permission matrix entry: {missing}"
+    stale = sorted(set(MATRIX) - set(routes))
+    assert not stale, f"权限矩阵中的 URL 已不存在 / matrix entries without a URL: {stale}"
+    for key, methods in MATRIX.items():
+        assert "GET" in methods, key
+        for method, outcomes in methods.items():
+            assert set(outcomes) == set(ROLES), (key, method)
+
+
+def test_the_walk_finds_nested_and_unnamed_routes() -> None:
+    routes = all_routes()
+    assert "/" in routes and routes["/"].name is None
+    assert routes["projects:progress_edit"].kwargs == ("pk", "report_pk")
+    assert any(key.startswith("admin:") for key in routes)
+
+
+# --- the matrix -----------------------------------------------------------------------------
+
+@pytest.fixture
+def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) -> dict[str, Any]:
+    inside = make_project(name="东城街道项目", lead_unit=units["gxj"], town=units["town_a"])
+    outside = make_project(name="西山镇项目", lead_unit=units["fgj"], town=units["town_b"])
+    reports = {
+        project.pk: ProgressReport.objects.create(project=project, year=2026, month=1, invested=Decimal("100"))
+        for project in (inside, outside)
+    }
+    return {"inside": inside, "outside": outside, "reports": reports}
+
+
+def _actor(role: str, personas: dict[str, User], scope: dict[str, Any]) -> tuple[User | None, Project]:
+    if role == "anonymous":
+        return None, scope["inside"]
+    if role == "reporter_in":
+        return personas["reporter"], scope["inside"]
+    if role == "reporter_out":
+        return personas["reporter"], scope["outside"]
+    return personas[role], scope["inside"]
+
+
+def _url(route: Route, project: Project, report: ProgressReport) -> str:
+    values = {"pk": project.pk, "report_pk": report.pk}
+    unknown = set(route.kwargs) - set(values)
+    assert not unknown, f"{route.key}: no fixture value for URL arguments {unknown}"
+    if route.name is None:
+        assert not route.kwargs
+        return "/" + route.route
+    return reverse(route.name, kwargs={name: values[name] for name in route.kwargs})
+
+
+CASES = [
+    pytest.param(key, method, role, outcome, id=f"{key}-{method}-{role}")
+    for key, methods in MATRIX.items()
+    for method, outcomes in methods.items()
+    for role, outcome in outcomes.items()
+]
+
+
+@pytest.mark.parametrize(("key", "method", "role", "expected"), CASES)
+def test_access(
+    key: str, method: str, role: str, expected: str, personas: dict[str, User], scope: dict[str, Any]
+) -> None:
+    routes = app_routes()
+    assert key in routes, f"{key} is in the matrix but not routed"
+    user, project = _actor(role, personas, scope)
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    url = _url(routes[key], project, scope["reports"][project.pk])
+    response = client.get(url) if method == "GET" else client.post(url, POST_DATA.get(key, {}))
+    status, location = response.status_code, response.get("Location", "")
+    login_url = reverse("login")
+    described = f"{method} {url} as {role}: {status} {location}"
+    if expected == MOVED_ON:
+        assert status == 302 and not location.startswith(login_url), described
+    elif expected == LOGIN:
+        assert status == 302 and location.startswith(login_url), described
+    else:
+        assert status == int(expected), described
+
+
+def test_forbidden_writes_change_nothing(personas: dict[str, User], scope: dict[str, Any]) -> None:
+    project = scope["inside"]
+    for role in ("leader", "viewer"):
+        client = Client()
+        client.force_login(personas[role])
+        data = {"code": project.code, "name": "改名", "level": "district", "project_type": "industry",
+                "stage": "planning", "construction": "new", "total_investment": "1", "invested_before": "0",
+                "lead_unit": str(project.lead_unit_id)}
+        assert client.post(reverse("projects:edit", args=[project.pk]), data).status_code == 403
+        assert client.post(reverse("projects:delete", args=[project.pk])).status_code == 403
+    client = Client()
+    client.force_login(personas["reporter"])
+    assert client.post(reverse("projects:delete", args=[project.pk])).status_code == 403
+    outside = scope["outside"]
+    assert client.post(reverse("projects:delete", args=[outside.pk])).status_code == 404
+    project.refresh_from_db()
+    assert project.name == "东城街道项目"
+    assert Project.objects.filter(pk=outside.pk).exists()
+
+
+def test_office_and_admin_may_delete(personas: dict[str, User], make_project: Any) -> None:
+    for role in ("office", "admin"):
+        project = make_project()
+        client = Client()
+        client.force_login(personas[role])
+        response = client.post(reverse("projects:delete", args=[project.pk]))
+        assert response.status_code == 302
+        assert not Project.objects.filter(pk=project.pk).exists()
+
+
+def test_a_report_of_another_project_is_not_found(personas: dict[str, User], scope: dict[str, Any]) -> None:
+    # A report id that belongs to another project must not open through this project's URL.
+    client = Client()
+    client.force_login(personas["office"])
+    other_report = scope["reports"][scope["outside"].pk]
+    url = reverse("projects:progress_edit", args=[scope["inside"].pk, other_report.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_a_reporter_without_unit_sees_nothing_and_cannot_create(
+    personas: dict[str, User], scope: dict[str, Any]
+) -> None:
+    loose = User.objects.create_user(username="loose", password="x-long-password-1", role=User.Role.REPORTER)
+    client = Client()
+    client.force_login(loose)
+    response = client.get(reverse("projects:ledger"))
+    assert response.status_code == 200
+    assert response.context["count"] == 0
+    assert client.get(reverse("projects:create")).status_code == 403
+    assert client.get(reverse("projects:detail", args=[scope["inside"].pk])).status_code == 404
+
+
+# --- the Django admin -----------------------------------------------------------------------
+
+def test_admin_is_for_staff_only(personas: dict[str, User]) -> None:
+    admin_index = reverse("admin:index")
+    anonymous = Client().get(admin_index)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"].startswith(reverse("admin:login"))
+    for role in ("office", "leader", "viewer", "reporter"):
+        client = Client()
+        client.force_login(personas[role])
+        response = client.get(admin_index)
+        assert response.status_code == 302, role
+        assert response["Location"].startswith(reverse("admin:login")), role
+    client = Client()
+    client.force_login(personas["admin"])
+    assert client.get(admin_index).status_code == 200
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
+
+
+# --- queryset scoping -----------------------------------------------------------------------
+
+@pytest.fixture
+def spread(units: dict[str, Unit], make_project: Any) -> dict[str, Project]:
+    """Projects in, partly in and out of the town_a reporter's scope, all with coordinates."""
+    where = {"latitude": Decimal("36.7"), "longitude": Decimal("119.1")}
+    return {
+        "located": make_project(lead_unit=units["gxj"], town=units["town_a"], **where),
+        "led": make_project(lead_unit=units["town_a"], town=units["town_b"], **where),
+        "elsewhere": make_project(lead_unit=units["fgj"], town=units["town_b"], **where),
+        "nowhere": make_project(lead_unit=units["gxj"], town=None, **where),
+    }
+
+
+def test_the_ledger_lists_only_projects_in_scope(personas: dict[str, User], spread: dict[str, Project]) -> None:
+    client = Client()
+    client.force_login(personas["reporter"])
+    response = client.get(reverse("projects:ledger"))
+    shown = {p.code for p in response.context["page"]}
+    assert shown == {spread["located"].code, spread["led"].code}
+    assert spread["elsewhere"].code not in response.content.decode()
+    # Filters cannot widen the scope.
+    response = client.get(reverse("projects:ledger"), {"town": spread["elsewhere"].town_id})
+    assert {p.code for p in response.context["page"]} == {spread["led"].code}
+    response = client.get(reverse("projects:ledger"), {"lead_unit": spread["elsewhere"].lead_unit_id})
+    assert response.context["count"] == 0
+    client.force_login(personas["leader"])
+    assert client.get(reverse("projects:ledger")).context["count"] == 4
+
+
+def test_map_points_contain_only_projects_in_scope(personas: dict[str, User], spread: dict[str, Project]) -> None:
+    client = Client()
+    client.force_login(personas["reporter"])
+    points = client.get(reverse("projects:map_points")).json()["points"]
+    assert {p["code"] for p in points} == {spread["located"].code, spread["led"].code}
+    client.force_login(personas["viewer"])
+    assert len(client.get(reverse("projects:map_points")).json()["points"]) == 4
+
+
+def _form_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "code": "2026-R-001", "name": "填报员项目", "level": "district", "project_type": "industry",
+        "stage": "planning", "construction": "new", "total_investment": "500", "invested_before": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_reporter_cannot_file_a_project_outside_the_unit(personas: dict[str, User], units: dict[str, Unit]) -> None:
+    reporter = personas["reporter"]
+    form = ProjectForm(
+        _form_data(lead_unit=units["fgj"].pk, town=units["town_b"].pk), user=reporter, year=2026
+    )
+    assert not form.is_valid()
+    assert "lead_unit" in form.errors
+    # The lead unit alone outside the unit is fine when the project is located in the town.
+    form = ProjectForm(_form_data(lead_unit=units["gxj"].pk, town=units["town_a"].pk), user=reporter, year=2026)
+    assert form.is_valid(), form.errors
+    form = ProjectForm(_form_data(lead_unit=units["town_a"].pk, town=units["town_b"].pk), user=reporter, year=2026)
+    assert form.is_valid(), form.errors
+    # The office is not limited.
+    form = ProjectForm(_form_data(lead_unit=units["fgj"].pk, town=units["town_b"].pk), user=personas["office"],
+                       year=2026)
+    assert form.is_valid(), form.errors
+
+
+def test_a_reporter_cannot_move_a_project_out_of_scope_through_the_view(
+    personas: dict[str, User], units: dict[str, Unit], make_project: Any
+) -> None:
+    project = make_project(lead_unit=units["gxj"], town=units["town_a"], stage="planning", actual_start=None)
+    client = Client()
+    client.force_login(personas["reporter"])
+    data = _form_data(code=project.code, lead_unit=units["fgj"].pk, town=units["town_b"].pk)
+    response = client.post(reverse("projects:edit", args=[project.pk]), data)
+    assert response.status_code == 200
+    project.refresh_from_db()
+    assert project.town_id == units["town_a"].pk
+    # Creating one outside the unit is refused in the same way.
+    response = client.post(reverse("projects:create"), _form_data(lead_unit=units["fgj"].pk, town=units["town_b"].pk))
+    assert response.status_code == 200
+    assert not Project.objects.filter(code="2026-R-001").exists()
+
+
+def test_a_town_reporter_can_edit_a_department_led_project_in_the_town(
+    personas: dict[str, User], units: dict[str, Unit], make_project: Any
+) -> None:
+    # 东城街道's reporter keeps 工信局 as lead unit when updating a project located in the town.
+    project = make_project(lead_unit=units["gxj"], town=units["town_a"], stage="planning", actual_start=None,
+                           planned_start=dt.date(2026, 3, 1))
+    client = Client()
+    client.force_login(personas["reporter"])
+    data = _form_data(code=project.code, name="新名称", lead_unit=units["gxj"].pk, town=units["town_a"].pk)
+    response = client.post(reverse("projects:edit", args=[project.pk]), data)
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    project.refresh_from_db()
+    assert project.name == "新名称"
+    assert project.lead_unit_id == units["gxj"].pk

@@ -1,0 +1,102 @@
+"""Excel pages of the ledger: the blank template, the filtered export and the import."""
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import IO
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from projects import excel, services
+from projects.forms import LedgerFilterForm
+from projects.models import AnnualPlan
+from projects.views import _can_create, _ledger_year, _user, ledger_queryset
+
+
+def _xlsx_response(build: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
+    # Written to a temporary file, then streamed: a province's ledger is tens of megabytes.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    build(target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=filename, content_type=excel.XLSX_CONTENT_TYPE)
+
+
+@require_GET
+def excel_template(request: HttpRequest) -> FileResponse:
+    year = services.today().year
+    lookups = excel.Lookups()
+    return _xlsx_response(
+        lambda target: excel.write_ledger(
+            target, projects=[], plans={}, plan_years=[year, year + 1], lookups=lookups
+        ),
+        _("重点项目导入模板.xlsx"),
+    )
+
+
+@require_GET
+def excel_export(request: HttpRequest) -> FileResponse:
+    """Every project of the ledger's current filter (not one page), in the import layout."""
+    user = _user(request)
+    form = LedgerFilterForm(request.GET or None)
+    year = _ledger_year(form)
+    plan_years = [year, year + 1]
+    projects = ledger_queryset(user, form, year).select_related("lead_unit", "town", "responsible_leader")
+    plans: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    rows = AnnualPlan.objects.filter(project__in=projects.values("pk"), year__in=plan_years)
+    for project_id, plan_year, amount in rows.values_list("project_id", "year", "amount"):
+        plans[project_id][plan_year] = amount
+    lookups = excel.Lookups()
+    filename = _("重点项目库-%(day)s.xlsx") % {"day": services.today().strftime("%Y%m%d")}
+    return _xlsx_response(
+        lambda target: excel.write_ledger(
+            target,
+            projects=projects.order_by("code").iterator(chunk_size=2000),
+            plans=plans,
+            plan_years=plan_years,
+            lookups=lookups,
+            derived_year=year,
+        ),
+        filename,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def excel_import(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not _can_create(user):
+        raise PermissionDenied
+    report = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            report = excel.ImportReport(errors=[excel.Issue(None, "", _("请选择要上传的 Excel 文件。"))])
+        else:
+            report = excel.ledger_import(by=user, upload=upload)
+        if report.ok:
+            messages.success(
+                request,
+                _("导入成功：新增 %(created)d 个，更新 %(updated)d 个，未变化 %(unchanged)d 个")
+                % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+            )
+            for warning in report.warnings:
+                messages.warning(request, warning)
+            return redirect("projects:ledger")
+    errors = report.sorted_errors() if report else []
+    context = {
+        "report": report,
+        "errors": errors[: excel.MAX_ERRORS_SHOWN],
+        "error_count": len(errors),
+        "errors_cut": len(errors) > excel.MAX_ERRORS_SHOWN,
+        "max_rows": excel.MAX_ROWS,
+        "max_mb": settings.DIAODU_MAX_UPLOAD_BYTES // (1024 * 1024),
+        "sheet": excel.SHEET,
+    }
+    return render(request, "projects/import.html", context)

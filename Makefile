@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck migrations-check bench assets demo setup clean-db
+.PHONY: run test lint typecheck migrations-check messages messages-check compilemessages bench assets demo setup clean-db
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-setup: $(STAMP) assets
+setup: $(STAMP) assets compilemessages
 
 assets: $(STAMP)
 	$(PY) scripts/fetch_assets.py
@@ -30,9 +30,8 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) messages-check
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
 	$(MAKE) typecheck
 	$(MAKE) migrations-check
 
@@ -41,6 +40,28 @@ typecheck: $(STAMP)
 
 migrations-check: $(STAMP)
 	DIAODU_TESTING=1 $(PY) manage.py makemigrations --check --dry-run
+
+## make messages: collect every translatable string into locale/en/LC_MESSAGES/django.po (then translate the new ones)
+MAKEMESSAGES := DIAODU_TESTING=1 $(PY) manage.py makemessages -l en -d django --no-obsolete --no-location --no-wrap \
+	--ignore=node_modules --ignore=.venv --ignore=static/vendor --ignore=staticfiles
+messages: $(STAMP)
+	$(MAKEMESSAGES)
+
+## make messages-check: fails when a string in the code has no entry in the committed English catalogue
+## (the POT-Creation-Date header changes on every run, so it is ignored)
+messages-check: $(STAMP)
+	@command -v xgettext >/dev/null 2>&1 || { echo "xgettext is missing: install GNU gettext (apt-get install gettext)"; exit 1; }
+	$(MAKEMESSAGES)
+	@git diff --exit-code -I 'POT-Creation-Date' -- locale/ || \
+	  { echo "locale/ is out of date: run 'make messages', translate the new entries, commit locale/"; exit 1; }
+
+## compiled catalogues (*.mo) are built here, never committed; without GNU gettext the UI stays Chinese only
+compilemessages: $(STAMP)
+	@if command -v msgfmt >/dev/null 2>&1; then \
+	  DIAODU_TESTING=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules; \
+	else \
+	  echo "msgfmt is missing: the English translation is not compiled (install GNU gettext: apt-get install gettext)"; \
+	fi
 
 ## make bench: province-size dataset, ledger and project page timings on SQLite and PostgreSQL
 ## (BENCH_ARGS="--reuse" keeps the dataset of the last run; see docs/benchmarks.md)

@@ -9,7 +9,7 @@ import pytest
 
 from org.models import Unit, User
 
-PASSWORD = "test-password-123"
+PASSWORD = "test-password-123"  # noqa: S105
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("DIAODU_TESTING", "1")
 
-from diaodu.settings import *  # noqa: E402,F403
+from diaodu.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -111,8 +111,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("content", N_("建设内容及规模"), Kind.TEXT, False, 40),
     Column("location", N_("建设地点"), Kind.TEXT, False, 20, gettext_lazy("最多200字。")),
     Column("latitude", N_("纬度"), Kind.COORD, False, 12,
-           gettext_lazy("-90 至 90，最多6位小数；经度和纬度须同时填写或同时留空。")),
-    Column("longitude", N_("经度"), Kind.COORD, False, 12, gettext_lazy("-180 至 180，最多6位小数。")),
+           gettext_lazy("-90 至 90；经度和纬度须同时填写或同时留空。")),
+    Column("longitude", N_("经度"), Kind.COORD, False, 12, gettext_lazy("-180 至 180。")),
     Column("total_investment", N_("总投资(万元)"), Kind.MONEY, True, 14),
     Column("invested_before", N_("以前年度累计完成投资(万元)"), Kind.MONEY, True, 16,
            gettext_lazy("项目纳入本系统之前已完成的投资，没有填 0。")),
@@ -516,7 +516,6 @@ def write_ledger(
         if index <= len(formats) and formats[index - 1]:
             dimension.number_format = formats[index - 1]
     ws.freeze_panes = "C2"
-    first_plan = len(COLUMNS) + 1
     _add_validations(ws, lookups, last_row=TEMPLATE_ROWS + 1)
 
     header = [_header_cell(ws, c.label, REQUIRED_FILL if c.required else OPTIONAL_FILL) for c in COLUMNS]
@@ -540,7 +539,7 @@ def write_ledger(
             reasons = "；".join(text for _light, text in (project.light_reasons or []))
             values += [ytd, rate, lights.get(project.light, project.light), reasons, project.light_as_of]
         ws.append(pool.fill(values))
-    _write_notes(wb, plan_years=plan_years, derived=derived, first_plan=first_plan)
+    _write_notes(wb, plan_years=plan_years, derived=derived)
     _write_options(wb, lookups)
     wb.save(target)
     return count
@@ -615,7 +614,7 @@ def _add_validations(ws: Any, lookups: Lookups, *, last_row: int) -> None:
         ws.data_validations.append(dv)
 
 
-def _write_notes(wb: Workbook, *, plan_years: Sequence[int], derived: Sequence[str], first_plan: int) -> None:
+def _write_notes(wb: Workbook, *, plan_years: Sequence[int], derived: Sequence[str]) -> None:
     ws = wb.create_sheet(NOTES_SHEET)
     for letter, width in zip("ABCD", (28, 10, 36, 60), strict=True):
         ws.column_dimensions[letter].width = width
@@ -767,10 +766,10 @@ def open_workbook(upload: Any) -> Any:
             _("文件大小为 %(size).1f MB，超过上限 %(limit).0f MB。请删除无关的工作表、图片后再上传，或分批导入。")
             % {"size": size / 1024 / 1024, "limit": limit / 1024 / 1024}
         )
-    if not size:
-        raise FileRejected(_("上传的文件是空的（0 字节）。"))
     upload.seek(0)
     head = upload.read(512)
+    if not head:
+        raise FileRejected(_("上传的文件是空的（0 字节）。"))
     if message := _sniff(head):
         raise FileRejected(message)
     upload.seek(0)

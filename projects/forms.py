@@ -15,6 +15,18 @@ from projects.models import Level, Milestone, MilestoneTemplate, ProgressReport,
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
+def _choice(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class ProjectForm(forms.ModelForm[Project]):
     plan_this_year = forms.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
@@ -44,16 +56,16 @@ class ProjectForm(forms.ModelForm[Project]):
         self.year = year
         self.fields["plan_this_year"].label = _("%(year)d年计划投资(万元)") % {"year": year}
         self.fields["plan_next_year"].label = _("%(year)d年计划投资(万元)") % {"year": year + 1}
-        self.fields["responsible_leader"].queryset = User.objects.filter(role=User.Role.LEADER, is_active=True)
+        _model_choice(self, "responsible_leader").queryset = User.objects.filter(role=User.Role.LEADER, is_active=True)
         units = Unit.objects.filter(is_active=True)
         if user.role == User.Role.REPORTER and not (user.unit and user.unit.kind == Unit.Kind.TOWN):
             # A department's reporter files the department's own projects. A town's reporter
             # also files projects located in the town but led by a department, so every unit is
             # offered and clean() keeps the project within the reporter's scope.
-            self.fields["lead_unit"].queryset = units.filter(pk=user.unit.pk) if user.unit else units.none()
+            _model_choice(self, "lead_unit").queryset = units.filter(pk=user.unit.pk) if user.unit else units.none()
         else:
-            self.fields["lead_unit"].queryset = units
-        self.fields["town"].queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+            _model_choice(self, "lead_unit").queryset = units
+        _model_choice(self, "town").queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
         self.user = user
         if self.instance.pk:
             plans = dict(self.instance.plans.values_list("year", "amount"))
@@ -108,15 +120,15 @@ class LedgerFilterForm(forms.Form):
         from projects.models import Light
 
         everything = [("", _("全部"))]
-        self.fields["level"].choices = everything + list(Level.choices)
-        self.fields["project_type"].choices = everything + list(ProjectType.choices)
-        self.fields["stage"].choices = everything + list(Stage.choices)
-        self.fields["light"].choices = everything + list(Light.choices)
-        self.fields["lead_unit"].queryset = Unit.objects.filter(is_active=True)
-        self.fields["town"].queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
-        self.fields["leader"].queryset = User.objects.filter(role=User.Role.LEADER)
+        _choice(self, "level").choices = everything + list(Level.choices)
+        _choice(self, "project_type").choices = everything + list(ProjectType.choices)
+        _choice(self, "stage").choices = everything + list(Stage.choices)
+        _choice(self, "light").choices = everything + list(Light.choices)
+        _model_choice(self, "lead_unit").queryset = Unit.objects.filter(is_active=True)
+        _model_choice(self, "town").queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+        _model_choice(self, "leader").queryset = User.objects.filter(role=User.Role.LEADER)
         for name in ("lead_unit", "town", "leader"):
-            self.fields[name].empty_label = _("全部")  # type: ignore[attr-defined]
+            _model_choice(self, name).empty_label = _("全部")
 
 
 class MilestoneForm(forms.ModelForm[Milestone]):

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from org.models import User
 
 MONEY_DIGITS, MONEY_PLACES = 14, 2
+MONEY: dict[str, Any] = {"max_digits": MONEY_DIGITS, "decimal_places": MONEY_PLACES}
 ZERO = Decimal("0.00")
 
 
@@ -91,11 +92,11 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             .values("total")
         )
         return self.annotate(
-            plan_amount=Subquery(plan, output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)),
+            plan_amount=Subquery(plan, output_field=models.DecimalField(**MONEY)),
             invested_ytd=Coalesce(
-                Subquery(ytd, output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)),
+                Subquery(ytd, output_field=models.DecimalField(**MONEY)),
                 Value(ZERO),
-                output_field=models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES),
+                output_field=models.DecimalField(**MONEY),
             ),
         )
 
@@ -126,10 +127,10 @@ class Project(models.Model):
         _("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
         validators=[MinValueValidator(Decimal(-180)), MaxValueValidator(Decimal(180))],
     )
-    total_investment = models.DecimalField(_("总投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    total_investment = models.DecimalField(_("总投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
     invested_before = models.DecimalField(
         _("以前年度累计完成投资(万元)"), default=ZERO, validators=[MinValueValidator(ZERO)],
-        help_text=_("项目纳入本系统之前已完成的投资；此后按月报累加。"), max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES,
+        help_text=_("项目纳入本系统之前已完成的投资；此后按月报累加。"), **MONEY,
     )
     planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
     planned_completion = models.DateField(_("计划竣工日期"), null=True, blank=True)
@@ -188,7 +189,7 @@ class AnnualPlan(models.Model):
     year = models.PositiveSmallIntegerField(
         _("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
-    amount = models.DecimalField(_("年度计划投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    amount = models.DecimalField(_("年度计划投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
 
     class Meta:
         verbose_name = _("年度计划投资")
@@ -264,7 +265,7 @@ class ProgressReport(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports", verbose_name=_("项目"))
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     month = models.PositiveSmallIntegerField(_("月份"), validators=[MinValueValidator(1), MaxValueValidator(12)])
-    invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
+    invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
     physical_progress = models.TextField(_("形象进度"), blank=True)
     progress_percent = models.PositiveSmallIntegerField(
         _("形象进度(%)"), default=0, validators=[MaxValueValidator(100)]

@@ -205,7 +205,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for m in milestones
     ]
     chart = {
-        "months": [f"{row['month']}月" for row in table],
+        "months": [_("%(month)s月") % {"month": row["month"]} for row in table],
         "invested": [str(row["report"].invested) if row["report"] else None for row in table],
         "ytd": [str(row["ytd"]) if row["ytd"] is not None else None for row in table],
         "plan": [str(row["plan_share"]) if row["plan_share"] is not None else None for row in table],
@@ -368,8 +368,8 @@ def map_points(request: HttpRequest) -> JsonResponse:
             "name": name,
             "light": light,
             "reasons": [text for _light, text in reasons],
-            "lat": float(lat),
-            "lng": float(lng),
+            "lat": float(lat or 0),
+            "lng": float(lng or 0),
         }
         for pk, code, name, light, reasons, lat, lng in rows
     ]

@@ -39,7 +39,7 @@
       legend: { data: [labels.invested, labels.ytd, labels.plan] },
       grid: { left: 60, right: 20, top: 40, bottom: 30 },
       xAxis: { type: "category", data: data.months },
-      yAxis: { type: "value", name: "万元" },
+      yAxis: { type: "value", name: labels.unit },
       series: [
         { name: labels.invested, type: "bar", data: data.invested },
         { name: labels.ytd, type: "line", data: data.ytd },

@@ -23,7 +23,7 @@ run: setup
 	DIAODU_DEBUG=1 $(PY) manage.py migrate --noinput
 	DIAODU_DEBUG=1 $(PY) manage.py load_demo --if-empty
 	DIAODU_DEBUG=1 $(PY) manage.py refresh_lights
-	DIAODU_DEBUG=1 $(PY) manage.py demo_logins
+	DIAODU_DEBUG=1 $(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	DIAODU_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## make test: the whole suite (set DATABASE_URL to run it on PostgreSQL)

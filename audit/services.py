@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 
@@ -44,6 +45,9 @@ def _display(instance: models.Model, field: models.Field[Any, Any]) -> str:
     return str(value)
 
 
+# History is evidence read by everyone: labels and choice names are kept in the district's
+# language whatever the language of the user who made the change.
+@translation.override(settings.LANGUAGE_CODE)
 def audit_snapshot(instance: models.Model | None, *, exclude: frozenset[str] = frozenset()) -> Snapshot:
     """The concrete, editable fields of ``instance`` as display strings."""
     if instance is None:
@@ -76,7 +80,8 @@ def audit_record(
     if action is None:
         action = AuditEntry.Action.CREATE if not before else AuditEntry.Action.UPDATE
     changes: dict[str, list[str]] = {}
-    for name in before.keys() | after.keys():
+    # Field order, not set order, so history reads like the form.
+    for name in [*after, *(key for key in before if key not in after)]:
         label, old = before.get(name, ("", ""))
         label_new, new = after.get(name, (label, ""))
         if old != new:

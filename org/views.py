@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from org.security import client_ip, login_attempt_record, login_locked
 
@@ -25,7 +25,11 @@ class LoginView(auth_views.LoginView):
             # An unbound form: binding it would check the password of a locked account.
             form = self.get_form_class()(request, initial={"username": username})
             minutes = max(1, -(-settings.LOGIN_LOCKOUT_SECONDS // 60))  # rounded up
-            lockout = _("登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。") % {"minutes": minutes}
+            lockout = ngettext(
+                "登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。",
+                "登录失败次数过多，账号已锁定，请 %(minutes)d 分钟后再试。",
+                minutes,
+            ) % {"minutes": minutes}
             return self.render_to_response(self.get_context_data(form=form, lockout=lockout), status=429)
         return super().post(request, *args, **kwargs)
 

@@ -173,6 +173,11 @@ class Project(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def alert_reasons(self) -> list[list[str]]:
+        """The stored reasons that are not green: what the ledger shows beside the light."""
+        return [reason for reason in self.light_reasons if reason[0] != rules.GREEN]
+
+    @property
     def has_started(self) -> bool:
         return self.actual_start is not None or self.stage in rules.STARTED_STAGES
 

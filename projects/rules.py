@@ -46,6 +46,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Final
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 if TYPE_CHECKING:
     from org.workdays import WorkCalendar
@@ -256,7 +257,8 @@ def _milestone_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresh
             Reason(
                 RULE_MILESTONE_OVERDUE,
                 light,
-                _("%(name)s节点逾期 %(days)d 天") % {"name": milestone.name, "days": days},
+                ngettext("%(name)s节点逾期 %(days)d 天", "%(name)s节点逾期 %(days)d 天", days)
+                % {"name": milestone.name, "days": days},
             )
         )
     if assessed and not reasons:
@@ -275,16 +277,26 @@ def _start_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds
             Reason(
                 RULE_START_LATE,
                 RED,
-                _("计划 %(date)s 开工，已逾期 %(months)d 个月未开工") % {"date": planned_text, "months": months},
+                ngettext(
+                    "计划 %(date)s 开工，已逾期 %(months)d 个月未开工",
+                    "计划 %(date)s 开工，已逾期 %(months)d 个月未开工",
+                    months,
+                )
+                % {"date": planned_text, "months": months},
             )
         ]
     if planned < as_of:
+        days = (as_of - planned).days
         return [
             Reason(
                 RULE_START_LATE,
                 YELLOW,
-                _("计划 %(date)s 开工，逾期 %(days)d 天未开工")
-                % {"date": planned_text, "days": (as_of - planned).days},
+                ngettext(
+                    "计划 %(date)s 开工，逾期 %(days)d 天未开工",
+                    "计划 %(date)s 开工，逾期 %(days)d 天未开工",
+                    days,
+                )
+                % {"date": planned_text, "days": days},
             )
         ]
     if (planned.year, planned.month) == (as_of.year, as_of.month):

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypinyin import Style, lazy_pinyin
 
 from audit.models import AuditEntry
@@ -78,6 +78,9 @@ def _store_light(project: Project, result: rules.LightResult, as_of: dt.date) ->
     project.light, project.light_reasons, project.light_as_of = result.light, reasons, as_of
 
 
+# Stored reasons are read by everyone, so they are written in the district's language, not in
+# the language of whoever happened to trigger the refresh.
+@translation.override(settings.LANGUAGE_CODE)
 def project_light_refresh(project: Project, *, as_of: dt.date | None = None) -> rules.LightResult:
     as_of = as_of or today()
     result = project_light(project, as_of=as_of)
@@ -85,6 +88,7 @@ def project_light_refresh(project: Project, *, as_of: dt.date | None = None) -> 
     return result
 
 
+@translation.override(settings.LANGUAGE_CODE)
 def lights_refresh_all(*, as_of: dt.date | None = None, batch: int = 2000) -> dict[str, int]:
     """Recompute every project's light in batches, a fixed number of queries per batch."""
     as_of = as_of or today()

@@ -75,3 +75,21 @@ def test_pages_are_not_cached_by_shared_caches(personas: dict[str, User]) -> Non
     # The login page carries a CSRF token; Django marks it private so no proxy serves it to another user.
     response: Any = Client().get(reverse("login"))
     assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+
+
+class TestLanguage:
+    def test_chinese_by_default_even_for_an_english_browser(self, personas: dict) -> None:
+        from django.test import Client
+
+        client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        response = client.get("/login/")
+        assert response.status_code == 200
+        assert response.headers["Content-Language"] == "zh-hans"
+
+    def test_the_switcher_choice_wins(self, personas: dict) -> None:
+        from django.test import Client
+
+        client = Client()
+        response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+        assert response.status_code == 302
+        assert client.get("/login/").headers["Content-Language"] == "en"

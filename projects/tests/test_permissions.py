@@ -54,7 +54,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     # A logged-in user is sent on to the ledger.
     "login": {"GET": rule(MOVED_ON, anonymous=SHOWN), "POST": rule(MOVED_ON, anonymous=SHOWN)},
     "logout": {"GET": POST_ONLY, "POST": rule(LOGIN)},
-    "set_language": {"GET": rule(MOVED_ON), "POST": rule(MOVED_ON)},
+    # The language can be chosen on the login page too.
+    "set_language": {"GET": rule(MOVED_ON, anonymous=MOVED_ON), "POST": rule(MOVED_ON, anonymous=MOVED_ON)},
     "projects:ledger": {"GET": READ_ALL},
     "projects:create": {"GET": CREATE, "POST": CREATE},
     "projects:map": {"GET": READ_ALL},

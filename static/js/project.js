@@ -14,19 +14,24 @@
     const addDay = (iso) => { const d = new Date(iso); d.setDate(d.getDate() + 1); return d.toISOString().slice(0, 10); };
     milestones.forEach((m) => {
       if (m.planned) {
-        tasks.push({ id: m.id + "p", name: m.name + "（" + labels.planned + "）", start: prevPlanned || m.planned, end: addDay(m.planned), progress: m.actual ? 100 : 0, custom_class: "bar-planned" });
+        tasks.push({ id: m.id + "p", name: m.name + labels.planned_bar, start: prevPlanned || m.planned, end: addDay(m.planned), progress: m.actual ? 100 : 0, custom_class: "bar-planned" });
         prevPlanned = m.planned;
       }
       if (m.actual) {
         const late = m.planned && m.actual > m.planned;
-        tasks.push({ id: m.id + "a", name: m.name + "（" + labels.actual + "）", start: prevActual || m.actual, end: addDay(m.actual), progress: 100, custom_class: late ? "bar-late" : "bar-actual" });
+        tasks.push({ id: m.id + "a", name: m.name + labels.actual_bar, start: prevActual || m.actual, end: addDay(m.actual), progress: 100, custom_class: late ? "bar-late" : "bar-actual" });
         prevActual = m.actual;
       }
     });
     if (tasks.length) {
       // Open at the first milestone, not at today: overdue and completed milestones lie before today and
       // would start off-screen (and the default smooth scroll shows an empty grid while it runs).
-      new window.Gantt(ganttEl, tasks, { view_mode: "Month", scroll_to: "start", readonly: true, language: document.documentElement.lang.startsWith("zh") ? "zh" : "en", popup_on: "hover", today_button: false, view_mode_select: false });
+      // Month columns read well for a year or two; a multi-year project would need pages of
+      // scrolling, so it is shown by year.
+      const times = tasks.flatMap((t) => [Date.parse(t.start), Date.parse(t.end)]);
+      const days = (Math.max(...times) - Math.min(...times)) / 86400000;
+      const mode = days > 730 ? "Year" : "Month";
+      new window.Gantt(ganttEl, tasks, { view_mode: mode, scroll_to: "start", readonly: true, language: document.documentElement.lang.startsWith("zh") ? "zh" : "en", popup_on: "hover", today_button: false, view_mode_select: false });
     }
   }
 

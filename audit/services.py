@@ -5,8 +5,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
 from django.conf import settings
+from django.db import models
 from django.utils import timezone, translation
 
 from audit.models import AuditEntry

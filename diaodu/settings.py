@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "audit",
     "org",
     "projects",
+    "dispatch",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Generated files (bulletins) are kept here; back this folder up with the database.
+MEDIA_ROOT = Path(env_str("DIAODU_MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = "media/"
 
 # Uploads: Django refuses bodies over this size before a view sees them; the Excel
 # importer applies its own, smaller, limit with a Chinese message.
@@ -168,6 +172,25 @@ DIAODU_LIGHT_THRESHOLDS = {
     "start_red_months": env_int("DIAODU_LIGHT_START_RED_MONTHS", 3),
     "milestone_red_days": env_int("DIAODU_LIGHT_MILESTONE_RED_DAYS", 30),
 }
+
+# The monthly dispatch cycle (dispatch/rules.py says what each rule means).
+DIAODU_REPORT_DEADLINE = env_str("DIAODU_REPORT_DEADLINE", "day:25")
+DIAODU_REPORT_HALF_MONTH = env_bool("DIAODU_REPORT_HALF_MONTH")
+DIAODU_REMINDER_DAYS_BEFORE = env_int("DIAODU_REMINDER_DAYS_BEFORE", 2)
+# A DingTalk or WeCom group robot URL; reminders are also posted there when it is set.
+DIAODU_WEBHOOK_URL = env_str("DIAODU_WEBHOOK_URL")
+DIAODU_PROBLEM_REMIND_DAYS = env_int("DIAODU_PROBLEM_REMIND_DAYS", 3)
+DIAODU_PROBLEM_RED_DAYS = env_int("DIAODU_PROBLEM_RED_DAYS", 15)
+# Bulletins are generated in a background thread with progress shown; tests run them inline.
+DIAODU_JOBS_INLINE = env_bool("DIAODU_JOBS_INLINE")
+
+# E-mail for reminders; without a host, reminders go in-app (and to the webhook) only.
+EMAIL_HOST = env_str("DIAODU_EMAIL_HOST")
+EMAIL_PORT = env_int("DIAODU_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("DIAODU_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("DIAODU_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("DIAODU_EMAIL_TLS")
+DEFAULT_FROM_EMAIL = env_str("DIAODU_EMAIL_FROM", "diaodu@localhost")
 
 # Map: government intranets have no public tiles, so none is assumed. Set a tile URL
 # template (e.g. 天地图 with its key) to draw a base map; without it points show on a blank map.

@@ -12,3 +12,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+DIAODU_JOBS_INLINE = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:ledger", permanent=False)),
     path("", include("org.urls")),
     path("projects/", include("projects.urls")),
+    path("dispatch/", include("dispatch.urls")),
     # The language can be chosen before logging in, on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),

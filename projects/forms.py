@@ -168,14 +168,20 @@ class ProgressForm(forms.ModelForm[ProgressReport]):
             "problems": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, project: Project, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
+        self.user = user
 
     def clean(self) -> dict[str, Any]:
+        from projects.services import progress_lock_reason
+
         data = super().clean() or {}
         year, month = data.get("year"), data.get("month")
         if year and month:
+            reason = progress_lock_reason(project=self.project, year=year, month=month, half=0, user=self.user)
+            if reason:
+                raise forms.ValidationError(reason)
             today = dt.date.today()
             if (year, month) > (today.year, today.month):
                 self.add_error("month", _("不能填报未来月份的进度。"))

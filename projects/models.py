@@ -270,6 +270,12 @@ class ProgressReport(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports", verbose_name=_("项目"))
     year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
     month = models.PositiveSmallIntegerField(_("月份"), validators=[MinValueValidator(1), MaxValueValidator(12)])
+    # 0 for a whole month; 1 and 2 for half-month periods in districts that report twice a month.
+    half = models.PositiveSmallIntegerField(_("半月"), default=0, validators=[MaxValueValidator(2)])
+    period = models.ForeignKey(
+        "dispatch.Period", verbose_name=_("调度期"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="progress_reports", editable=False,
+    )
     invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)
     physical_progress = models.TextField(_("形象进度"), blank=True)
     progress_percent = models.PositiveSmallIntegerField(
@@ -284,8 +290,11 @@ class ProgressReport(models.Model):
     class Meta:
         verbose_name = _("月度进度")
         verbose_name_plural = _("月度进度")
-        ordering = ["project", "year", "month"]
-        constraints = [models.UniqueConstraint(fields=["project", "year", "month"], name="report_one_per_month")]
+        ordering = ["project", "year", "month", "half"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "year", "month", "half"], name="report_one_per_period"),
+        ]
+        indexes = [models.Index(fields=["period", "project"])]
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.year}-{self.month:02d}"

@@ -8,9 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
 from audit.models import AuditEntry
@@ -230,7 +232,39 @@ def schedule_apply(*, by: Any, project: Project, template: MilestoneTemplate, ta
 # --- monthly progress ---------------------------------------------------------------------
 
 @transaction.atomic
+def progress_lock_reason(*, project: Project, year: int, month: int, half: int, user: Any) -> str | None:
+    """Why this month's report of the project cannot be changed now, or None.
+
+    A published period is frozen for everybody (a correction request is the way); a unit's
+    report that has been submitted or approved is closed to its reporters until it is returned.
+    """
+    from dispatch.models import Period, UnitReport
+
+    period = Period.objects.filter(year=year, month=month, half=half).first()
+    if period is None:
+        return None
+    if period.is_frozen:
+        return _("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。") % {"period": period.label}
+    if getattr(user, "is_office", False):
+        return None
+    unit_report = UnitReport.objects.filter(period=period, unit_id=project.lead_unit_id).first()
+    if unit_report is not None and unit_report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED}:
+        return _("%(unit)s%(period)s的月报%(state)s，不能再修改；如需修改请联系项目办退回。") % {
+            "unit": unit_report.unit, "period": period.label, "state": unit_report.get_state_display()
+        }
+    return None
+
+
 def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> ProgressReport:
+    """Save one month's progress, attached to its reporting period when the district has opened one."""
+    from dispatch.models import Period
+
+    reason = progress_lock_reason(
+        project=report.project, year=report.year, month=report.month, half=report.half, user=by
+    )
+    if reason:
+        raise ValidationError(reason)
+    report.period = Period.objects.filter(year=report.year, month=report.month, half=report.half).first()
     before = audit_snapshot(ProgressReport.objects.get(pk=report.pk)) if report.pk else {}
     if before and before == audit_snapshot(report):
         return report

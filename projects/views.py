@@ -331,7 +331,7 @@ def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -
     if report is None:
         last_month = services.today().replace(day=1) - dt.timedelta(days=1)
         initial = {"year": last_month.year, "month": last_month.month}
-    form = ProgressForm(request.POST or None, instance=report, initial=initial, project=project)
+    form = ProgressForm(request.POST or None, instance=report, initial=initial, project=project, user=_user(request))
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.project = project

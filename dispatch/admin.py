@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from dispatch.models import Period
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin[Period]):
+    """Read-only here: periods change state only through the dispatch pages, which check and record it."""
+
+    list_display = ["__str__", "opens_on", "deadline", "state", "published_at"]
+    list_filter = ["state", "year"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

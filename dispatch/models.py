@@ -1,0 +1,399 @@
+"""The monthly dispatch cycle (月度调度): periods, unit reports and their review, problems and
+their supervision (督办), and bulletins (调度通报).
+
+A period is open while units report, closed at the deadline, and published by the project
+office. Publishing freezes it: the figures of every project are copied into snapshots that
+bulletins, rankings and screens read, so March's bulletin can be reproduced in December.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Period(models.Model):
+    class Kind(models.TextChoices):
+        MONTH = "month", _("月度")
+        HALF = "half", _("半月")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("填报中")
+        CLOSED = "closed", _("已截止")
+        PUBLISHED = "published", _("已发布")
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    # 0 for a whole month; 1 and 2 for the halves of a month in districts that report twice.
+    half = models.PositiveSmallIntegerField(_("半月"), default=0)
+    opens_on = models.DateField(_("开始填报日期"))
+    deadline = models.DateField(_("截止日期"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("调度期")
+        verbose_name_plural = _("调度期")
+        ordering = ["-year", "-month", "-half"]
+        constraints = [models.UniqueConstraint(fields=["year", "month", "half"], name="period_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import gettext
+
+        if self.half == 1:
+            return gettext("%(year)d年%(month)d月上半月") % {"year": self.year, "month": self.month}
+        if self.half == 2:
+            return gettext("%(year)d年%(month)d月下半月") % {"year": self.year, "month": self.month}
+        return gettext("%(year)d年%(month)d月") % {"year": self.year, "month": self.month}
+
+    @property
+    def kind(self) -> str:
+        return self.Kind.HALF if self.half else self.Kind.MONTH
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state == self.State.PUBLISHED
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 16 if self.half == 2 else 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        if self.half == 1:
+            return dt.date(self.year, self.month, 15)
+        following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+
+
+class UnitReport(models.Model):
+    """One unit's report for one period: the rows are the ProgressReports of the unit's projects.
+
+    ``version`` goes up on every state change, so two reviewers acting at once cannot
+    overwrite each other: the second one's change finds a newer version and is refused.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        APPROVED = "approved", _("已审核")
+        RETURNED = "returned", _("已退回")
+
+    period = models.ForeignKey(Period, verbose_name=_("调度期"), on_delete=models.CASCADE, related_name="unit_reports")
+    unit = models.ForeignKey("org.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="reports")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.DRAFT)
+    version = models.PositiveIntegerField(default=1)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    return_reason = models.TextField(_("退回原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("单位月报")
+        verbose_name_plural = _("单位月报")
+        ordering = ["period", "unit__kind", "unit__order", "unit__name"]
+        constraints = [models.UniqueConstraint(fields=["period", "unit"], name="unit_report_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.unit}"
+
+    @property
+    def is_late(self) -> bool:
+        """Submitted after the deadline, or not submitted and the deadline has passed."""
+        from django.utils import timezone
+
+        if self.submitted_at is not None:
+            return timezone.localdate(self.submitted_at) > self.period.deadline
+        return timezone.localdate() > self.period.deadline
+
+
+class UnitReportEvent(models.Model):
+    """Every step of a unit report: saved, submitted, approved, returned (with the reason)."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("报送")
+        APPROVE = "approve", _("审核通过")
+        RETURN = "return", _("退回")
+        REOPEN = "reopen", _("重新打开")
+
+    unit_report = models.ForeignKey(UnitReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("月报流转记录")
+        verbose_name_plural = _("月报流转记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.unit_report} {self.get_action_display()}"
+
+
+class ProjectSnapshot(models.Model):
+    """A project's figures as published in a period; never changed after publication."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="snapshots")
+    project = models.ForeignKey(
+        "projects.Project", null=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    code = models.CharField(max_length=30)
+    # Display values and numbers (as strings, Decimal-exact): see services.project_snapshot_data.
+    data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
+
+    class Meta:
+        verbose_name = _("项目快照")
+        verbose_name_plural = _("项目快照")
+        ordering = ["period", "code"]
+        constraints = [models.UniqueConstraint(fields=["period", "code"], name="snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.code}"
+
+
+class PeriodSnapshot(models.Model):
+    """What a published period says beyond single projects: units' reporting, problems."""
+
+    period = models.OneToOneField(Period, on_delete=models.CASCADE, related_name="snapshot")
+    taken_at = models.DateTimeField(auto_now_add=True)
+    data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.period}"
+
+
+class CorrectionRequest(models.Model):
+    """A change to a published period's report, applied only when the project office approves it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    report = models.ForeignKey(
+        "projects.ProgressReport", verbose_name=_("月度进度"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    # {field name: new value as text}; the old values are read from the report when deciding.
+    changes: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("更正内容"))
+    reason = models.TextField(_("更正理由"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("更正申请")
+        verbose_name_plural = _("更正申请")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.get_state_display()}"
+
+
+class Notification(models.Model):
+    """An in-app message: reminders, returned reports, assigned problems."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ReminderLog(models.Model):
+    """One reminder sent to one unit for one period; the unique key makes sending safe to repeat."""
+
+    class Kind(models.TextChoices):
+        BEFORE = "before", _("截止前提醒")
+        DEADLINE = "deadline", _("截止日提醒")
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="reminders")
+    unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    channels = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["period", "unit", "kind"], name="reminder_once")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.unit} {self.kind}"
+
+
+class Problem(models.Model):
+    """A problem found in a report, at a dispatch meeting or entered directly, supervised to closure."""
+
+    class Source(models.TextChoices):
+        REPORT = "report", _("月报反映")
+        MEETING = "meeting", _("调度会议")
+        DIRECT = "direct", _("直接录入")
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned", _("已交办")
+        HANDLING = "handling", _("办理中")
+        ANSWERED = "answered", _("已反馈")
+        CLOSED = "closed", _("已办结")
+
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("项目"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="supervised_problems",
+    )
+    period = models.ForeignKey(
+        Period, verbose_name=_("调度期"), null=True, blank=True, on_delete=models.PROTECT, related_name="problems"
+    )
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.DIRECT)
+    report = models.ForeignKey(
+        "projects.ProgressReport", verbose_name=_("来源月报"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.TextField(_("问题描述"))
+    responsible_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="problems"
+    )
+    responsible_leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("责任领导"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="supervised_problems", limit_choices_to={"role": "leader"},
+    )
+    deadline = models.DateField(_("办结时限"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.ASSIGNED)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("交办时间"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办问题")
+        verbose_name_plural = _("督办问题")
+        ordering = ["deadline", "id"]
+        indexes = [models.Index(fields=["state", "deadline"]), models.Index(fields=["responsible_unit", "state"])]
+
+    def __str__(self) -> str:
+        return self.description[:40]
+
+
+class ProblemStep(models.Model):
+    """Every step of a problem with its time, person and text."""
+
+    class Action(models.TextChoices):
+        ASSIGN = "assign", _("交办")
+        ACCEPT = "accept", _("签收办理")
+        ANSWER = "answer", _("反馈")
+        CLOSE = "close", _("办结")
+        SEND_BACK = "send_back", _("退回重办")
+        EXTEND_REQUEST = "ext_req", _("申请延期")
+        EXTEND_APPROVE = "ext_ok", _("批准延期")
+        EXTEND_REJECT = "ext_no", _("驳回延期")
+        ESCALATE = "escalate", _("升级督办")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="steps")
+    action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    text = models.TextField(_("内容"), blank=True)
+    state_after = models.CharField(_("操作后状态"), max_length=10, choices=Problem.State.choices)
+
+    class Meta:
+        verbose_name = _("督办记录")
+        verbose_name_plural = _("督办记录")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.get_action_display()}"
+
+
+class ExtensionRequest(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="extensions")
+    new_deadline = models.DateField(_("申请延至"))
+    reason = models.TextField(_("延期理由"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} → {self.new_deadline}"
+
+
+def bulletin_path(instance: Bulletin, filename: str) -> str:
+    return f"bulletins/{instance.period.year}/{instance.period.month:02d}-{instance.period.half}/{filename}"
+
+
+class Bulletin(models.Model):
+    """The bulletin of a published period; its files are kept so it can be downloaded again unchanged."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("生成中")
+        DONE = "done", _("已生成")
+        FAILED = "failed", _("生成失败")
+
+    period = models.OneToOneField(Period, on_delete=models.PROTECT, related_name="bulletin")
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    step = models.CharField(_("当前步骤"), max_length=100, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    docx = models.FileField(_("通报(Word)"), upload_to=bulletin_path, blank=True)
+    xlsx = models.FileField(_("附表(Excel)"), upload_to=bulletin_path, blank=True)
+    docx_sha256 = models.CharField(max_length=64, blank=True)
+    xlsx_sha256 = models.CharField(max_length=64, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调度通报")
+        verbose_name_plural = _("调度通报")
+
+    def __str__(self) -> str:
+        return f"{self.period}"

@@ -1,0 +1,375 @@
+"""Writes of the dispatch cycle: periods (open → closed → published) and the review of unit reports.
+
+Every state change checks the state it starts from and, for unit reports and problems, the
+version the user saw, so two people acting at once cannot overwrite each other: the second
+gets a ``ConcurrentChange`` with a message saying what happened.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, audit_snapshot
+from dispatch import rules
+from dispatch.models import Period, PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
+from org.models import Unit
+from projects import rules as light_rules
+from projects.models import ZERO, AnnualPlan, ProgressReport, Project
+from projects.services import light_thresholds, work_calendar
+
+
+class DispatchError(Exception):
+    """A step that is not allowed now; the message says why, in the user's language."""
+
+
+class ConcurrentChange(DispatchError):
+    """Someone else changed the record since the user loaded it."""
+
+
+def deadline_rule() -> rules.DeadlineRule:
+    return rules.DeadlineRule.parse(settings.DIAODU_REPORT_DEADLINE)
+
+
+def reportable_projects() -> Any:
+    """Every project in the ledger is reported each period by its lead unit."""
+    return Project.objects.all()
+
+
+def period_months_before(period: Period) -> Q:
+    """Reports of the period's year up to and including the period."""
+    return Q(year=period.year) & (Q(month__lt=period.month) | Q(month=period.month, half__lte=period.half))
+
+
+# --- periods ------------------------------------------------------------------------------
+
+@transaction.atomic
+def period_open(*, year: int, month: int, half: int = 0, by: Any) -> Period:
+    """Open a reporting period and a draft report for every unit that leads a project."""
+    if half not in (0, 1, 2):
+        raise DispatchError(_("半月应为 0（整月）、1（上半月）或 2（下半月）。"))
+    clash = Period.objects.filter(year=year, month=month)
+    if half:
+        # Halves clash with the same half and with a whole-month period, not with each other.
+        clash = clash.filter(half__in=(0, half))
+    if clash.exists():
+        raise DispatchError(_("%(year)d年%(month)d月的调度期已存在。") % {"year": year, "month": month})
+    first, _last = rules.period_bounds(year, month, half)
+    period = Period.objects.create(
+        year=year,
+        month=month,
+        half=half,
+        opens_on=first,
+        deadline=rules.period_deadline(year, month, half, deadline_rule(), work_calendar()),
+    )
+    unit_ids = reportable_projects().values_list("lead_unit_id", flat=True).distinct()
+    UnitReport.objects.bulk_create([UnitReport(period=period, unit_id=uid) for uid in set(unit_ids)])
+    audit_record(by=by, instance=period, before={})
+    return period
+
+
+def _set_period_state(*, period: Period, by: Any, expected: str, new: str, **fields: Any) -> Period:
+    before = audit_snapshot(period)
+    changed = Period.objects.filter(pk=period.pk, state=expected).update(state=new, **fields)
+    if not changed:
+        period.refresh_from_db()
+        raise ConcurrentChange(
+            _("调度期“%(period)s”当前状态为“%(state)s”，不能执行此操作，请刷新页面。")
+            % {"period": period.label, "state": period.get_state_display()}
+        )
+    period.refresh_from_db()
+    audit_record(by=by, instance=period, before=before)
+    return period
+
+
+@transaction.atomic
+def period_close(*, period: Period, by: Any) -> Period:
+    return _set_period_state(
+        period=period, by=by, expected=Period.State.OPEN, new=Period.State.CLOSED, closed_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def period_reopen(*, period: Period, by: Any) -> Period:
+    return _set_period_state(period=period, by=by, expected=Period.State.CLOSED, new=Period.State.OPEN, closed_at=None)
+
+
+@transaction.atomic
+def period_publish(*, period: Period, by: Any) -> Period:
+    """Freeze the period: take the snapshots every downstream page reads, then mark it published.
+
+    Reports still waiting for review block publication, so nothing unreviewed is frozen.
+    """
+    if period.state != Period.State.CLOSED:
+        raise DispatchError(_("只有已截止的调度期才能发布。"))
+    waiting = period.unit_reports.filter(state=UnitReport.State.SUBMITTED).select_related("unit")
+    if waiting.exists():
+        names = "、".join(str(r.unit) for r in waiting[:10])
+        raise DispatchError(_("以下单位的月报尚待审核，不能发布：%(units)s") % {"units": names})
+    snapshot_take(period=period)
+    return _set_period_state(
+        period=period, by=by, expected=Period.State.CLOSED, new=Period.State.PUBLISHED,
+        published_at=timezone.now(), published_by=by,
+    )
+
+
+def ensure_not_frozen(period: Period | None) -> None:
+    if period is not None and period.is_frozen:
+        raise DispatchError(
+            _("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。") % {"period": period.label}
+        )
+
+
+# --- review of unit reports ---------------------------------------------------------------
+
+def _transition(
+    *, unit_report: UnitReport, version: int, by: Any, sources: set[str], target: str, action: str, note: str = "",
+    **fields: Any,
+) -> UnitReport:
+    ensure_not_frozen(unit_report.period)
+    changed = UnitReport.objects.filter(pk=unit_report.pk, version=version, state__in=sources).update(
+        state=target, version=F("version") + 1, **fields
+    )
+    if not changed:
+        current = UnitReport.objects.select_related("reviewed_by", "submitted_by").get(pk=unit_report.pk)
+        who = current.reviewed_by or current.submitted_by
+        raise ConcurrentChange(
+            _("%(unit)s的月报刚被%(who)s处理，当前状态为“%(state)s”，您的操作未保存，请刷新后再看。")
+            % {"unit": current.unit, "who": who or _("他人"), "state": current.get_state_display()}
+        )
+    UnitReportEvent.objects.create(unit_report=unit_report, action=action, by=by, note=note)
+    unit_report.refresh_from_db()
+    return unit_report
+
+
+@transaction.atomic
+def unit_report_submit(*, unit_report: UnitReport, version: int, by: Any) -> UnitReport:
+    """Draft or returned → submitted. The reporting page runs the checks before calling this."""
+    return _transition(
+        unit_report=unit_report, version=version, by=by,
+        sources={UnitReport.State.DRAFT, UnitReport.State.RETURNED}, target=UnitReport.State.SUBMITTED,
+        action=UnitReportEvent.Action.SUBMIT, submitted_at=timezone.now(), submitted_by=by,
+    )
+
+
+@transaction.atomic
+def unit_report_approve(*, unit_report: UnitReport, version: int, by: Any, note: str = "") -> UnitReport:
+    return _transition(
+        unit_report=unit_report, version=version, by=by, sources={UnitReport.State.SUBMITTED},
+        target=UnitReport.State.APPROVED, action=UnitReportEvent.Action.APPROVE, note=note,
+        reviewed_at=timezone.now(), reviewed_by=by, return_reason="",
+    )
+
+
+@transaction.atomic
+def unit_report_return(*, unit_report: UnitReport, version: int, by: Any, reason: str) -> UnitReport:
+    """Submitted (or approved, before publication) → returned, with the reason the reporter sees."""
+    if not reason.strip():
+        raise DispatchError(_("退回时必须写明原因。"))
+    return _transition(
+        unit_report=unit_report, version=version, by=by,
+        sources={UnitReport.State.SUBMITTED, UnitReport.State.APPROVED}, target=UnitReport.State.RETURNED,
+        action=UnitReportEvent.Action.RETURN, note=reason.strip(),
+        reviewed_at=timezone.now(), reviewed_by=by, return_reason=reason.strip(),
+    )
+
+
+def unit_report_editable(unit_report: UnitReport) -> bool:
+    """Rows may be changed while the report is a draft or has been returned, and the period is not frozen."""
+    return not unit_report.period.is_frozen and unit_report.state in {
+        UnitReport.State.DRAFT, UnitReport.State.RETURNED
+    }
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else str(value.quantize(Decimal("0.01")))
+
+
+@translation.override(settings.LANGUAGE_CODE)
+def snapshot_take(*, period: Period) -> int:
+    """Copy every project's figures as of the period's end into ProjectSnapshot, in batches.
+
+    Light is computed as of the period's last day from the reports up to the period, so the
+    frozen light is the one the period's figures give, whatever happens later.
+    """
+    first, last = rules.period_bounds(period.year, period.month, period.half)
+    thresholds = light_thresholds()
+    previous = (
+        Period.objects.filter(state=Period.State.PUBLISHED)
+        .filter(Q(year__lt=period.year) | Q(year=period.year, month__lt=period.month)
+                | Q(year=period.year, month=period.month, half__lt=period.half))
+        .order_by("-year", "-month", "-half")
+        .first()
+    )
+    previous_stage = (
+        {s.code: s.data.get("stage") for s in ProjectSnapshot.objects.filter(period=previous).only("code", "data")}
+        if previous else {}
+    )
+    unit_reports = {r.unit_id: r for r in period.unit_reports.all()}
+    ProjectSnapshot.objects.filter(period=period).delete()
+    count = 0
+    ids = list(reportable_projects().order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        projects = (
+            Project.objects.filter(pk__in=chunk)
+            .select_related("lead_unit", "town", "responsible_leader")
+            .prefetch_related("milestones")
+        )
+        plans = dict(
+            AnnualPlan.objects.filter(project_id__in=chunk, year=period.year).values_list("project_id", "amount")
+        )
+        ytd = dict(
+            ProgressReport.objects.filter(period_months_before(period), project_id__in=chunk)
+            .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
+        )
+        before_year = dict(
+            ProgressReport.objects.filter(project_id__in=chunk, year__lt=period.year)
+            .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
+        )
+        this = {
+            r.project_id: r
+            for r in ProgressReport.objects.filter(
+                project_id__in=chunk, year=period.year, month=period.month, half=period.half
+            )
+        }
+        rows = []
+        for project in projects:
+            plan = plans.get(project.pk)
+            done = ytd.get(project.pk) or ZERO
+            # A milestone done after the period ended was still open at its end.
+            milestones = [
+                light_rules.MilestoneFact(
+                    m.name, m.planned_date, m.actual_date if m.actual_date and m.actual_date <= last else None
+                )
+                for m in project.milestones.all()
+            ]
+            started_by_end = project.actual_start is not None and project.actual_start <= last
+            result = light_rules.compute_light(
+                light_rules.ProjectFacts(
+                    stage=project.stage if started_by_end or project.actual_start is None else "preparing",
+                    planned_start=project.planned_start,
+                    actual_start=project.actual_start if started_by_end else None,
+                    milestones=milestones,
+                    annual_plan=plan,
+                    invested_ytd=done,
+                ),
+                as_of=last,
+                thresholds=thresholds,
+            )
+            report = this.get(project.pk)
+            unit_report = unit_reports.get(project.lead_unit_id)
+            completed = project.stage in {"completed", "producing"}
+            data = {
+                "name": project.name,
+                "level": project.level,
+                "level_label": project.get_level_display(),
+                "project_type": project.project_type,
+                "type_label": project.get_project_type_display(),
+                "industry": project.industry,
+                "stage": project.stage,
+                "stage_label": project.get_stage_display(),
+                "construction": project.construction,
+                "is_special_bond": project.is_special_bond,
+                "lead_unit_id": project.lead_unit_id,
+                "lead_unit": str(project.lead_unit),
+                "lead_unit_kind": project.lead_unit.kind,
+                "town_id": project.town_id,
+                "town": str(project.town) if project.town else "",
+                "leader": str(project.responsible_leader) if project.responsible_leader else "",
+                "total_investment": _money(project.total_investment),
+                "annual_plan": _money(plan),
+                "invested_period": _money(report.invested) if report else None,
+                "invested_ytd": _money(done),
+                "invested_since_start": _money(project.invested_before + (before_year.get(project.pk) or ZERO) + done),
+                "planned_start": project.planned_start.isoformat() if project.planned_start else None,
+                "actual_start": project.actual_start.isoformat() if project.actual_start else None,
+                "planned_completion": project.planned_completion.isoformat() if project.planned_completion else None,
+                "started": started_by_end or project.stage in light_rules.STARTED_STAGES,
+                "started_in_period": bool(project.actual_start and first <= project.actual_start <= last),
+                "completed": completed,
+                "completed_in_period": completed
+                and previous is not None
+                and previous_stage.get(project.code) not in {None, "completed", "producing"},
+                "light": result.light,
+                "reasons": [[r.light, r.text] for r in result.reasons],
+                "progress_percent": report.progress_percent if report else None,
+                "physical_progress": report.physical_progress if report else "",
+                "problems": report.problems if report else "",
+                "reported": report is not None,
+                "unit_report_state": unit_report.state if unit_report else None,
+            }
+            rows.append(ProjectSnapshot(period=period, project=project, code=project.code, data=data))
+        ProjectSnapshot.objects.bulk_create(rows, batch_size=500)
+        count += len(rows)
+    _period_snapshot_take(period=period)
+    return count
+
+
+def _period_snapshot_take(*, period: Period) -> None:
+    today = timezone.localdate()
+    units = []
+    for report in period.unit_reports.select_related("unit").order_by("unit__kind", "unit__order", "unit__name"):
+        units.append(
+            {
+                "unit_id": report.unit_id,
+                "unit": str(report.unit),
+                "kind": report.unit.kind,
+                "state": report.state,
+                "state_label": report.get_state_display(),
+                "submitted_at": timezone.localtime(report.submitted_at).isoformat() if report.submitted_at else None,
+                "late": report.is_late,
+            }
+        )
+    problems = []
+    first, _last = rules.period_bounds(period.year, period.month, period.half)
+    # Open problems, and those closed since the period began (the bulletin reports both).
+    current = Q(closed_at__isnull=True) | Q(closed_at__date__gte=first)
+    for problem in Problem.objects.select_related("project", "responsible_unit", "responsible_leader").filter(current):
+        escalation = rules.problem_escalation(
+            deadline=problem.deadline, today=today, closed=problem.state == Problem.State.CLOSED,
+            remind_days=settings.DIAODU_PROBLEM_REMIND_DAYS, red_days=settings.DIAODU_PROBLEM_RED_DAYS,
+        )
+        problems.append(
+            {
+                "id": problem.pk,
+                "project": str(problem.project) if problem.project else "",
+                "description": problem.description,
+                "unit": str(problem.responsible_unit),
+                "leader": str(problem.responsible_leader) if problem.responsible_leader else "",
+                "deadline": problem.deadline.isoformat(),
+                "state": problem.state,
+                "state_label": problem.get_state_display(),
+                "overdue_days": max(0, (today - problem.deadline).days) if problem.state != Problem.State.CLOSED else 0,
+                "escalation": escalation.level,
+                "escalation_text": escalation.text,
+                "closed_at": timezone.localtime(problem.closed_at).isoformat() if problem.closed_at else None,
+            }
+        )
+    PeriodSnapshot.objects.update_or_create(
+        period=period, defaults={"data": {"units": units, "problems": problems, "taken_on": today.isoformat()}}
+    )
+
+
+def unit_counts(period: Period) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for state in period.unit_reports.values_list("state", flat=True):
+        counts[state] += 1
+    return dict(counts)
+
+
+def reporting_units() -> Any:
+    return Unit.objects.filter(pk__in=reportable_projects().values("lead_unit_id"))
+
+
+def today() -> dt.date:
+    return timezone.localdate()

@@ -1,0 +1,6 @@
+"""Dispatch views: report."""
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

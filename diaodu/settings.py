@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "org.context_processors.site",
+                "dispatch.context_processors.notifications",
             ],
         },
     },
@@ -181,6 +182,8 @@ DIAODU_REMINDER_DAYS_BEFORE = env_int("DIAODU_REMINDER_DAYS_BEFORE", 2)
 DIAODU_WEBHOOK_URL = env_str("DIAODU_WEBHOOK_URL")
 DIAODU_PROBLEM_REMIND_DAYS = env_int("DIAODU_PROBLEM_REMIND_DAYS", 3)
 DIAODU_PROBLEM_RED_DAYS = env_int("DIAODU_PROBLEM_RED_DAYS", 15)
+# The document number prefix of bulletins, e.g. 寒重项办; default: the district's first character + 调度.
+DIAODU_BULLETIN_PREFIX = env_str("DIAODU_BULLETIN_PREFIX")
 # Bulletins are generated in a background thread with progress shown; tests run them inline.
 DIAODU_JOBS_INLINE = env_bool("DIAODU_JOBS_INLINE")
 

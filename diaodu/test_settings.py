@@ -15,3 +15,9 @@ STORAGES = {
 
 DIAODU_JOBS_INLINE = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Generated files (bulletins) go to a throwaway folder, never into the working tree.
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="diaodu-test-media-"))

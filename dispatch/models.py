@@ -116,14 +116,18 @@ class UnitReport(models.Model):
     def __str__(self) -> str:
         return f"{self.period} {self.unit}"
 
-    @property
-    def is_late(self) -> bool:
-        """Submitted after the deadline, or not submitted and the deadline has passed."""
-        from django.utils import timezone
+    def late_days(self, today: dt.date) -> int:
+        """Days past the deadline: until submission for a report handed in, until ``today`` for one still owed.
 
-        if self.submitted_at is not None:
-            return timezone.localdate(self.submitted_at) > self.period.deadline
-        return timezone.localdate() > self.period.deadline
+        A returned report is owed again, so its earlier (perhaps timely) submission does not count.
+        """
+        if self.state in {self.State.SUBMITTED, self.State.APPROVED} and self.submitted_at:
+            from django.utils import timezone
+
+            end = timezone.localdate(self.submitted_at)
+        else:
+            end = today
+        return max(0, (end - self.period.deadline).days)
 
 
 class UnitReportEvent(models.Model):

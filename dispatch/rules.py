@@ -67,7 +67,8 @@ def period_deadline(year: int, month: int, half: int, rule: DeadlineRule, calend
             # The first half is due by its own last day.
             return calendar.previous_or_same_workday(last)
         day = min(rule.value, last.day)
-        return calendar.previous_or_same_workday(dt.date(year, month, day)) if day >= first.day else last
+        # A day before the second half begins cannot be its deadline: the half's last working day is.
+        return calendar.previous_or_same_workday(dt.date(year, month, day) if day >= first.day else last)
     if rule.value == 0:
         return calendar.previous_or_same_workday(last)
     return calendar.add_workdays(last, rule.value)

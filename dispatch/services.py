@@ -181,6 +181,10 @@ def unit_report_return(*, unit_report: UnitReport, version: int, by: Any, reason
     )
 
 
+def unit_report_late_days(unit_report: UnitReport, today: dt.date) -> int:
+    return unit_report.late_days(today)
+
+
 def unit_report_editable(unit_report: UnitReport) -> bool:
     """Rows may be changed while the report is a draft or has been returned, and the period is not frozen."""
     return not unit_report.period.is_frozen and unit_report.state in {
@@ -302,6 +306,12 @@ def snapshot_take(*, period: Period) -> int:
                 and previous_stage.get(project.code) not in {None, "completed", "producing"},
                 "light": result.light,
                 "reasons": [[r.light, r.text] for r in result.reasons],
+                # [name, planned date, days overdue] as of the period's end, for the bulletin's red-project pages.
+                "milestones_behind": [
+                    [m.name, m.planned.isoformat(), (last - m.planned).days]
+                    for m in milestones
+                    if m.planned is not None and m.actual is None and m.planned < last
+                ],
                 "progress_percent": report.progress_percent if report else None,
                 "physical_progress": report.physical_progress if report else "",
                 "problems": report.problems if report else "",
@@ -327,7 +337,8 @@ def _period_snapshot_take(*, period: Period) -> None:
                 "state": report.state,
                 "state_label": report.get_state_display(),
                 "submitted_at": timezone.localtime(report.submitted_at).isoformat() if report.submitted_at else None,
-                "late": report.is_late,
+                "late": unit_report_late_days(report, today) > 0,
+                "late_days": unit_report_late_days(report, today),
             }
         )
     problems = []

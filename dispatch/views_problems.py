@@ -1,6 +1,327 @@
-"""Dispatch views: problems."""
+"""Dispatch views: problems and their supervision (问题督办).
+
+Everybody logged in reads problems (a reporter only the unit's own, others are 404); the office
+assigns, closes and sends back, the responsible unit accepts, answers and asks for more time.
+Each action posts the version the user saw; a refusal comes back in words.
+"""
 from __future__ import annotations
 
-from django.urls import URLPattern
+import io
+from typing import Any
+from urllib.parse import urlencode
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dispatch import problems, rules, slip
+from dispatch.access import current_user, problems_visible_to, require_office
+from dispatch.forms_problems import (
+    LEVEL_CHOICES,
+    ExtensionDecideForm,
+    ExtensionRequestForm,
+    ProblemActionForm,
+    ProblemFilterForm,
+    ProblemForm,
+)
+from dispatch.models import ExtensionRequest, Problem
+from dispatch.services import ConcurrentChange, DispatchError
+from projects.models import ProgressReport, Project
+
+PAGE_SIZE = 50
+SERVICES = {
+    "accept": problems.problem_accept,
+    "answer": problems.problem_answer,
+    "close": problems.problem_close,
+    "send_back": problems.problem_send_back,
+}
+ACTION_LABELS = {
+    "accept": gettext_lazy("签收办理"),
+    "answer": gettext_lazy("提交反馈"),
+    "close": gettext_lazy("办结"),
+    "send_back": gettext_lazy("退回重办"),
+}
+
+
+def _problem_for(request: HttpRequest, pk: int) -> Problem:
+    """A problem the user may see; out of scope is 404, so a reporter learns nothing of other units'."""
+    problem = (
+        problems_visible_to(current_user(request))
+        .select_related("project", "period", "report", "responsible_unit", "responsible_leader", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if problem is None:
+        raise Http404
+    return problem
+
+
+# --- the list -------------------------------------------------------------------------------
+
+def _link(params: dict[str, Any], **changes: str) -> str:
+    query = {key: value for key, value in {**params, **changes}.items() if value not in ("", None) and key != "page"}
+    return "?" + urlencode(query) if query else "?"
+
+
+def problem_list(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    on = problems.today()
+    form = ProblemFilterForm(request.GET or None, user=user)
+    data = form.cleaned_data if form.is_valid() else {}
+    base: QuerySet[Problem] = problems_visible_to(user)
+    if data.get("unit"):
+        base = base.filter(responsible_unit=data["unit"])
+    if data.get("leader"):
+        base = base.filter(responsible_leader=data["leader"])
+    if data.get("mine"):
+        base = base.filter(responsible_leader=user)
+    # The counts are of the unit/leader selection, so each count is also a link that narrows it.
+    counts = base.aggregate(
+        total=Count("pk"),
+        **{f"state_{state}": Count("pk", filter=Q(state=state)) for state in Problem.State.values},
+        **{f"level_{level}": Count("pk", filter=problems.level_q(level, on)) for level in problems.LEVELS},
+    )
+    qs = base
+    if data.get("state"):
+        qs = qs.filter(state=data["state"])
+    if data.get("level"):
+        qs = qs.filter(problems.level_q(data["level"], on))
+    page = Paginator(problems.for_list(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = {key: request.GET.get(key, "") for key in ("unit", "leader", "state", "level", "mine")}
+    level_labels = dict(LEVEL_CHOICES)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": problems.with_escalation(page.object_list, on),
+        "total": counts["total"],
+        "state_counts": [
+            {"label": label, "count": counts[f"state_{value}"], "url": _link(params, state=value),
+             "active": params["state"] == value}
+            for value, label in Problem.State.choices
+        ],
+        "level_counts": [
+            {"level": level, "label": level_labels[level], "count": counts[f"level_{level}"],
+             "url": _link(params, level=level), "active": params["level"] == level}
+            for level in (rules.RED, rules.YELLOW, rules.BLUE)
+        ],
+        "query": _link(params)[1:],
+        "rule_in_words": problems.escalation_rule_in_words(),
+        "can_create": user.is_office,
+        "as_of": on,
+    }
+    return render(request, "dispatch/problem_list.html", context)
+
+
+# --- a new problem --------------------------------------------------------------------------
+
+def _initial(request: HttpRequest) -> dict[str, Any]:
+    """Prefill from a report row (``?report=``) or a project (``?project=``)."""
+    initial: dict[str, Any] = {"source": Problem.Source.DIRECT}
+    report_id, project_id = request.GET.get("report", ""), request.GET.get("project", "")
+    project = None
+    if report_id.isdigit():
+        report = (
+            ProgressReport.objects.select_related("project__lead_unit", "project__responsible_leader", "period")
+            .filter(pk=int(report_id))
+            .first()
+        )
+        if report is None:
+            raise Http404
+        project = report.project
+        initial.update(
+            source=Problem.Source.REPORT, report=report.pk, description=report.problems, period=report.period_id
+        )
+    elif project_id.isdigit():
+        project = Project.objects.select_related("lead_unit", "responsible_leader").filter(pk=int(project_id)).first()
+        if project is None:
+            raise Http404
+    if project is not None:
+        initial.update(
+            project=project.pk, responsible_unit=project.lead_unit_id, responsible_leader=project.responsible_leader_id
+        )
+    return initial
+
+
+@require_http_methods(["GET", "POST"])
+def problem_new(request: HttpRequest) -> HttpResponse:
+    user = require_office(request)
+    form = ProblemForm(request.POST or None, initial=_initial(request) if request.method == "GET" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            problem = problems.problem_create(
+                by=user,
+                project=data.get("project"),
+                description=data["description"],
+                responsible_unit=data["responsible_unit"],
+                responsible_leader=data.get("responsible_leader"),
+                deadline=data["deadline"],
+                source=data["source"],
+                period=data.get("period"),
+                report=data.get("report"),
+            )
+        except DispatchError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已交办督办问题，并通知了%(unit)s。") % {"unit": problem.responsible_unit})
+            return redirect("dispatch:problem_detail", pk=problem.pk)
+    return render(request, "dispatch/problem_form.html", {"form": form})
+
+
+# --- one problem ----------------------------------------------------------------------------
+
+def _detail(
+    request: HttpRequest,
+    problem: Problem,
+    *,
+    act_form: ProblemActionForm | None = None,
+    extension_form: ExtensionRequestForm | None = None,
+    decide_form: ExtensionDecideForm | None = None,
+) -> HttpResponse:
+    user = current_user(request)
+    on = problems.today()
+    extensions = list(problem.extensions.select_related("requested_by", "decided_by"))
+    pending = next((e for e in extensions if e.state == ExtensionRequest.State.PENDING), None)
+    actions = problems.available_actions(user, problem)
+    can_extend = (
+        problems.may_request_extension(user, problem)
+        and problem.state in problems.EXTENSIBLE_STATES
+        and pending is None
+    )
+    context = {
+        "problem": problem,
+        "escalation": problems.escalation(problem, on),
+        "rule_in_words": problems.escalation_rule_in_words(),
+        "steps": problem.steps.select_related("by"),
+        "extensions": extensions,
+        "pending": pending,
+        "actions": [(action, ACTION_LABELS[action], problems.TRANSITIONS[action].needs_text) for action in actions],
+        "act_form": act_form,
+        "can_extend": can_extend,
+        # Asking on or after the deadline is refused; the page says so instead of offering the form.
+        "extension_closed": can_extend and on >= problem.deadline,
+        "extension_form": extension_form or ExtensionRequestForm(initial={"version": problem.version}),
+        "can_decide": user.is_office and pending is not None,
+        "decide_form": decide_form or ExtensionDecideForm(initial={"version": problem.version}),
+        "as_of": on,
+    }
+    return render(request, "dispatch/problem_detail.html", context)
+
+
+@require_GET
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _problem_for(request, pk))
+
+
+def _refused(request: HttpRequest, problem: Problem, error: DispatchError) -> HttpResponse | None:
+    """A concurrent change reloads the page so the user sees what happened; others stay on the form."""
+    if isinstance(error, ConcurrentChange):
+        messages.error(request, str(error))
+        return redirect("dispatch:problem_detail", pk=problem.pk)
+    return None
+
+
+@require_POST
+def problem_act(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_for(request, pk)
+    user = current_user(request)
+    if not problems.may_act(user, problem):
+        raise PermissionDenied
+    form = ProblemActionForm(request.POST)
+    if form.is_valid():
+        action = form.cleaned_data["action"]
+        try:
+            SERVICES[action](
+                problem=problem, version=form.cleaned_data["version"], by=user, text=form.cleaned_data["text"]
+            )
+        except DispatchError as error:
+            if response := _refused(request, problem, error):
+                return response
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已%(action)s。") % {"action": ACTION_LABELS[action]})
+            return redirect("dispatch:problem_detail", pk=problem.pk)
+    return _detail(request, _problem_for(request, pk), act_form=form)
+
+
+@require_POST
+def problem_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _problem_for(request, pk)
+    user = current_user(request)
+    if not problems.may_request_extension(user, problem):
+        raise PermissionDenied
+    form = ExtensionRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            problems.extension_request(
+                problem=problem, version=form.cleaned_data["version"], by=user,
+                new_deadline=form.cleaned_data["new_deadline"], reason=form.cleaned_data["reason"],
+            )
+        except DispatchError as error:
+            if response := _refused(request, problem, error):
+                return response
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("延期申请已提交，等待项目办审批。"))
+            return redirect("dispatch:problem_detail", pk=problem.pk)
+    return _detail(request, _problem_for(request, pk), extension_form=form)
+
+
+@require_POST
+def problem_extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    extension = (
+        ExtensionRequest.objects.select_related("problem")
+        .filter(pk=pk, problem__in=problems_visible_to(user))
+        .first()
+    )
+    if extension is None:
+        raise Http404
+    require_office(request)
+    problem = extension.problem
+    form = ExtensionDecideForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            problems.extension_decide(
+                extension=extension, version=form.cleaned_data["version"], by=user, approve=approve,
+                note=form.cleaned_data["note"],
+            )
+        except DispatchError as error:
+            if response := _refused(request, problem, error):
+                return response
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("已批准延期。") if approve else _("已驳回延期申请。"))
+            return redirect("dispatch:problem_detail", pk=problem.pk)
+    return _detail(request, _problem_for(request, problem.pk), decide_form=form)
+
+
+@require_GET
+def problem_slip(request: HttpRequest, pk: int) -> FileResponse:
+    problem = _problem_for(request, pk)
+    content = slip.slip_docx(problem)
+    return FileResponse(
+        io.BytesIO(content),
+        as_attachment=True,
+        filename=slip.slip_filename(problem),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+
+
+urlpatterns: list[URLPattern] = [
+    path("problems/", problem_list, name="problems"),
+    path("problems/new/", problem_new, name="problem_new"),
+    path("problems/<int:pk>/", problem_detail, name="problem_detail"),
+    path("problems/<int:pk>/act/", problem_act, name="problem_act"),
+    path("problems/<int:pk>/extension/", problem_extension, name="problem_extension"),
+    path("problems/extensions/<int:pk>/decide/", problem_extension_decide, name="problem_extension_decide"),
+    path("problems/<int:pk>/slip.docx", problem_slip, name="problem_slip"),
+]

@@ -387,6 +387,12 @@ def demo_unit_names() -> list[str]:
     return [DISTRICT[0]] + [name for name, _short in DEPARTMENTS] + [name for name, *_rest in TOWNS]
 
 
+def demo_check_reset() -> None:
+    """Refuse a reset unless the database holds demo projects only."""
+    if Project.objects.exclude(code__startswith=DEMO_CODE_PREFIX).exists():
+        raise DemoError("数据库中有非演示项目，--reset 只用于演示数据库 / the database holds non-demo projects")
+
+
 def demo_delete() -> int:
     """Remove the demo's projects (with their history), users and units; returns the projects removed.
 
@@ -394,8 +400,7 @@ def demo_delete() -> int:
     finger on a real ledger deletes nothing.
     """
     with transaction.atomic():
-        if Project.objects.exclude(code__startswith=DEMO_CODE_PREFIX).exists():
-            raise DemoError("数据库中有非演示项目，--reset 只用于演示数据库 / the database holds non-demo projects")
+        demo_check_reset()
         projects = Project.objects.filter(code__startswith=DEMO_CODE_PREFIX)
         ids = [str(pk) for pk in projects.values_list("pk", flat=True)]
         AuditEntry.objects.filter(subject_model="projects.project", subject_id__in=ids).delete()
@@ -627,6 +632,9 @@ def _create_projects(units: dict[str, Unit], users: dict[str, User], as_of: dt.d
         leader = leaders["leader"] if level == P or rng.random() < 0.12 else leaders[by_field]
         lead_unit = units[lead]
         town_unit = units[town] if town else None
+        if level == D and town_unit is not None and index % 3 == 0:
+            # Towns lead some district-level projects themselves, and report them each month.
+            lead_unit = town_unit
         projects.append(
             Project(
                 code=f"{DEMO_CODE_PREFIX}{year}-{index + 1:03d}",

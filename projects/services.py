@@ -231,7 +231,6 @@ def schedule_apply(*, by: Any, project: Project, template: MilestoneTemplate, ta
 
 # --- monthly progress ---------------------------------------------------------------------
 
-@transaction.atomic
 def progress_lock_reason(*, project: Project, year: int, month: int, half: int, user: Any) -> str | None:
     """Why this month's report of the project cannot be changed now, or None.
 
@@ -255,6 +254,7 @@ def progress_lock_reason(*, project: Project, year: int, month: int, half: int, 
     return None
 
 
+@transaction.atomic
 def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> ProgressReport:
     """Save one month's progress, attached to its reporting period when the district has opened one."""
     from dispatch.models import Period

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, F, IntegerField, ProtectedError, Q, QuerySet, Sum, Value, When
 from django.forms import modelformset_factory
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import history_for
+from dispatch.problems import problems_for_project
 from org.models import User
 from projects import rules, services
 from projects.forms import (
@@ -229,6 +230,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": Project.objects.editable_by(user).filter(pk=pk).exists(),
         "can_delete": user.is_office,
         "as_of": as_of,
+        "problems": problems_for_project(project, user),
     }
     return render(request, "projects/detail.html", context)
 
@@ -264,7 +266,13 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk, write=True)
     user = _require_office(request)
     name = project.name
-    services.project_delete(by=user, project=project)
+    try:
+        services.project_delete(by=user, project=project)
+    except ProtectedError:
+        # Supervised problems and published reports are evidence; a project that has them stays.
+        text = _("项目 %(name)s 已有督办问题或已发布的调度数据，不能删除；可在备注中注明已撤销。")
+        messages.error(request, text % {"name": name})
+        return redirect("projects:detail", pk=project.pk)
     messages.success(request, _("已删除项目 %(name)s，删除记录已留存。") % {"name": name})
     return redirect("projects:ledger")
 

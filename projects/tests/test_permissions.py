@@ -17,6 +17,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dispatch.models import CorrectionRequest, ExtensionRequest, Period, Problem, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
 from projects.models import ProgressReport, Project
@@ -45,6 +46,11 @@ WRITE_IN_SCOPE = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=NOT_FOUND
 DELETE = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
 CREATE = rule(leader=FORBIDDEN, viewer=FORBIDDEN)
 POST_ONLY = rule(NOT_ALLOWED)
+OFFICE_ONLY = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)
+OFFICE_IN_SCOPE = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
+UNIT_IN_SCOPE = rule(admin=FORBIDDEN, office=FORBIDDEN, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=NOT_FOUND)
+OFFICE_ACTS = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)
+OFFICE_ACTS_IN_SCOPE = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
 
 # URL name (or route, for unnamed patterns) -> method -> role -> outcome.
 # ``reporter_in`` is a town_a reporter on a project located in town_a; ``reporter_out`` is
@@ -70,6 +76,80 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:excel_template": {"GET": READ_ALL},
     "projects:excel_export": {"GET": READ_ALL},
     "projects:excel_import": {"GET": CREATE, "POST": CREATE},
+    "dispatch:problems": {"GET": READ_ALL},
+    "dispatch:problem_new": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "dispatch:problem_detail": {"GET": READ_IN_SCOPE},
+    # The office and the responsible unit act; a POST without data shows the page with the errors.
+    "dispatch:problem_act": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
+    "dispatch:problem_extension": {"GET": POST_ONLY, "POST": UNIT_IN_SCOPE},
+    "dispatch:problem_extension_decide": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
+    "dispatch:problem_slip": {"GET": READ_IN_SCOPE},
+    # Periods: everybody reads (a reporter sees the unit's own row); the office acts. A POST
+    # without data, or a step the period's state forbids, comes back with a message.
+    "dispatch:periods": {"GET": READ_ALL},
+    "dispatch:period_open": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:period_board": {"GET": READ_ALL},
+    "dispatch:period_close": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:period_reopen": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:period_publish": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:review": {"GET": READ_IN_SCOPE},
+    "dispatch:review_approve": {"GET": POST_ONLY, "POST": OFFICE_ACTS_IN_SCOPE},
+    "dispatch:review_return": {"GET": POST_ONLY, "POST": OFFICE_ACTS_IN_SCOPE},
+    "dispatch:corrections": {"GET": READ_ALL},
+    "dispatch:correction_new": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    "dispatch:correction_decide": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:notifications": {"GET": READ_ALL},
+    "dispatch:notification_read": {"GET": POST_ONLY, "POST": rule(MOVED_ON)},
+    # Unit reporting: a reporter is sent on to the unit's open report; the office and the unit's
+    # reporter write. A row POST without data is a blank row (shown back); save all and submit
+    # without data come back to the grid with a message; an upload without a file shows the error.
+    "dispatch:report_home": {"GET": rule(reporter_in=MOVED_ON, reporter_out=MOVED_ON)},
+    "dispatch:report_grid": {"GET": READ_IN_SCOPE},
+    "dispatch:report_row": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
+    "dispatch:report_save_all": {"GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
+                                                                reporter_out=NOT_FOUND)},
+    "dispatch:report_submit": {"GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
+                                                              reporter_out=NOT_FOUND)},
+    "dispatch:report_excel": {"GET": READ_IN_SCOPE},
+    "dispatch:report_excel_upload": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
+    # Bulletins: everybody logged in reads a published one, reporters too; the office generates. The
+    # fixture's January is still open: the page says so, generating comes back with a message, there is
+    # no file to download and the meeting view sends back to the page (test_bulletin_views.py covers
+    # a published period).
+    "dispatch:bulletin": {"GET": READ_ALL},
+    "dispatch:bulletin_generate": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    "dispatch:bulletin_status": {"GET": READ_ALL},
+    "dispatch:bulletin_docx": {"GET": rule(NOT_FOUND)},
+    "dispatch:bulletin_xlsx": {"GET": rule(NOT_FOUND)},
+    "dispatch:meeting": {"GET": rule(MOVED_ON)},
+}
+# Routes whose ``pk`` is not a project's: route key -> the scope entry ({project pk: object}) that gives it.
+PK_FROM: dict[str, str] = {
+    "dispatch:problem_detail": "problems",
+    "dispatch:problem_act": "problems",
+    "dispatch:problem_extension": "problems",
+    "dispatch:problem_extension_decide": "extensions",
+    "dispatch:problem_slip": "problems",
+    "dispatch:period_board": "periods",
+    "dispatch:period_close": "periods",
+    "dispatch:period_reopen": "periods",
+    "dispatch:period_publish": "periods",
+    "dispatch:review": "unit_reports",
+    "dispatch:review_approve": "unit_reports",
+    "dispatch:review_return": "unit_reports",
+    "dispatch:correction_decide": "corrections",
+    "dispatch:report_grid": "unit_reports",
+    "dispatch:report_row": "unit_reports",
+    "dispatch:report_save_all": "unit_reports",
+    "dispatch:report_submit": "unit_reports",
+    "dispatch:report_excel": "unit_reports",
+    "dispatch:report_excel_upload": "unit_reports",
+    "dispatch:bulletin": "periods",
+    "dispatch:bulletin_generate": "periods",
+    "dispatch:bulletin_status": "periods",
+    "dispatch:bulletin_docx": "periods",
+    "dispatch:bulletin_xlsx": "periods",
+    "dispatch:meeting": "periods",
 }
 
 POST_DATA: dict[str, dict[str, str]] = {
@@ -140,7 +220,38 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
         project.pk: ProgressReport.objects.create(project=project, year=2026, month=1, invested=Decimal("100"))
         for project in (inside, outside)
     }
-    return {"inside": inside, "outside": outside, "reports": reports}
+    # A problem of each side's unit (town_a inside, town_b outside), each with a pending extension. Not
+    # attached to the projects: Problem.project is PROTECT and the delete cases delete the project.
+    deadline = dt.date.today() + dt.timedelta(days=30)
+    problems = {
+        project.pk: Problem.objects.create(description="问题", responsible_unit=unit, deadline=deadline)
+        for project, unit in ((inside, units["town_a"]), (outside, units["town_b"]))
+    }
+    extensions = {
+        pk: ExtensionRequest.objects.create(problem=problem, new_deadline=deadline + dt.timedelta(days=10),
+                                            reason="理由", requested_by=personas["reporter"])
+        for pk, problem in problems.items()
+    }
+    # January's period with a report of each project's town (town_a inside, town_b outside) and a correction.
+    period = Period.objects.create(year=2026, month=1, opens_on=dt.date(2026, 1, 1), deadline=dt.date(2026, 1, 23))
+    unit_reports = {
+        project.pk: UnitReport.objects.create(period=period, unit=unit)
+        for project, unit in ((inside, units["town_a"]), (outside, units["town_b"]))
+    }
+    corrections = {
+        pk: CorrectionRequest.objects.create(report=report, changes={"invested": "1"}, reason="理由",
+                                             requested_by=personas["office"])
+        for pk, report in reports.items()
+    }
+    return {
+        "inside": inside, "outside": outside, "reports": reports, "problems": problems, "extensions": extensions,
+        "periods": {inside.pk: period, outside.pk: period}, "unit_reports": unit_reports, "corrections": corrections,
+        # A project each unit report's unit leads: a row of that unit's report.
+        "led": {
+            project.pk: make_project(name="单位牵头项目", lead_unit=unit, town=unit)
+            for project, unit in ((inside, units["town_a"]), (outside, units["town_b"]))
+        },
+    }
 
 
 def _actor(role: str, personas: dict[str, User], scope: dict[str, Any]) -> tuple[User | None, Project]:
@@ -153,8 +264,12 @@ def _actor(role: str, personas: dict[str, User], scope: dict[str, Any]) -> tuple
     return personas[role], scope["inside"]
 
 
-def _url(route: Route, project: Project, report: ProgressReport) -> str:
+def _url(route: Route, project: Project, report: ProgressReport, scope: dict[str, Any] | None = None) -> str:
     values = {"pk": project.pk, "report_pk": report.pk}
+    if scope is not None and route.key in PK_FROM:
+        values["pk"] = scope[PK_FROM[route.key]][project.pk].pk
+    if scope is not None:
+        values["project_pk"] = scope["led"][project.pk].pk
     unknown = set(route.kwargs) - set(values)
     assert not unknown, f"{route.key}: no fixture value for URL arguments {unknown}"
     if route.name is None:
@@ -181,7 +296,7 @@ def test_access(
     client = Client()
     if user is not None:
         client.force_login(user)
-    url = _url(routes[key], project, scope["reports"][project.pk])
+    url = _url(routes[key], project, scope["reports"][project.pk], scope)
     response = client.get(url) if method == "GET" else client.post(url, POST_DATA.get(key, {}))
     status, location = response.status_code, response.get("Location", "")
     login_url = reverse("login")

@@ -780,3 +780,20 @@ def test_an_overdue_milestone_turns_the_light_red_until_it_is_done(
     entry = AuditEntry.objects.get(model="projects.milestone")
     assert (entry.user, entry.changes) == (personas["reporter"], {"实际完成日期": ["", "2026-05-12"]})
     assert codes(client.get(reverse("projects:ledger"), {"light": "red"})) == []
+
+
+def test_a_project_with_a_supervised_problem_is_not_deleted(personas: dict[str, Any], make_project: Any) -> None:
+    import datetime as dt
+
+    from dispatch.models import Problem
+
+    project = make_project()
+    Problem.objects.create(
+        project=project, description="用地未落实", responsible_unit=project.lead_unit, deadline=dt.date(2026, 12, 1)
+    )
+    client = Client()
+    client.force_login(personas["office"])
+    response = client.post(f"/projects/{project.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert "不能删除" in response.content.decode()
+    assert Project.objects.filter(pk=project.pk).exists()

@@ -1,4 +1,5 @@
-"""Province-size benchmark: generate 20,000 projects in a separate database and time the ledger and project pages.
+"""Province-size benchmark: generate 20,000 projects in a separate database and time the ledger and project pages;
+then, in a second, smaller database, time the dispatch cycle's bulletin and a unit's reporting grid.
 
 Without ``--run-one`` the command orchestrates: for each database (an SQLite file
 ``bench.sqlite3`` and the PostgreSQL database ``diaodu_bench`` on 127.0.0.1:5432, or the
@@ -6,6 +7,11 @@ one ``--database-url`` names) it runs itself again with ``--run-one`` and ``DATA
 set, because the settings read the database from the environment at import. Each child
 migrates its database, loads the dataset, and prints one JSON line of timings; the parent
 prints them side by side as a Markdown table (the one in docs/benchmarks.md).
+
+The dispatch measurements (``--bulletin-projects``, 2,000 by default, 0 to skip) run in a
+database of their own, recreated every run (``bench_dispatch.sqlite3``, ``diaodu_bench_dispatch``,
+or the ``--database-url`` one's name with ``_dispatch`` appended): they open, close and publish
+periods, which the reused 20,000-project dataset must not keep.
 
 Times are server time as django.test.Client sees it: middleware, view, queries,
 template, session save; no network and no WSGI server.
@@ -19,7 +25,9 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +37,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.models import Count
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -37,6 +45,10 @@ RESULT_PREFIX = "BENCH-RESULT "
 DEFAULT_SQLITE = f"sqlite:///{Path(settings.BASE_DIR) / 'bench.sqlite3'}"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/diaodu_bench"
 AIMS_MS = {"ledger": 150, "project": 100}
+# The dispatch measurements: the bulletin's aim is on the median of its runs, the grid's on the p95.
+DISPATCH_AIMS_MS = {"bulletin": 5000, "grid": 300}
+GRID_PROJECTS = 200
+BULLETIN_RUNS = 3
 
 
 class Command(BaseCommand):
@@ -49,34 +61,61 @@ class Command(BaseCommand):
         parser.add_argument("--database-url", default=None, help="one database to use instead of the two defaults")
         parser.add_argument("--reuse", action="store_true", help="keep a dataset of the same size from an earlier run")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--bulletin-projects", type=int, default=2000,
+            help="projects in the dispatch database (bulletin and reporting grid); 0 skips these measurements",
+        )
+        parser.add_argument("--dispatch-only", action="store_true", help="skip the 20,000-project page timings")
         parser.add_argument("--run-one", action="store_true", help="internal: measure the database in DATABASE_URL")
+        parser.add_argument("--dispatch", action="store_true", help="internal: with --run-one, the dispatch cycle")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["run_one"]:
-            result = _run_one(options, log=lambda line: self.stderr.write(f"  {line}"))
+            run = _run_dispatch if options["dispatch"] else _run_one
+            result = run(options, log=lambda line: self.stderr.write(f"  {line}"))
             self.stdout.write(RESULT_PREFIX + json.dumps(result, ensure_ascii=False))
             return
         urls = [options["database_url"]] if options["database_url"] else [DEFAULT_SQLITE, DEFAULT_POSTGRES]
         results = []
+        dispatch_results = []
         for url in urls:
-            self.stderr.write(f"== {url}")
-            try:
-                _prepare(url, fresh=not options["reuse"], default=not options["database_url"])
-            except _Unavailable as error:
-                self.stderr.write(f"  skipped: {error}")
-                continue
-            results.append(self._child(url, options))
-        if not results:
+            if not options["dispatch_only"]:
+                self.stderr.write(f"== {url}")
+                try:
+                    _prepare(url, fresh=not options["reuse"], default=not options["database_url"])
+                except _Unavailable as error:
+                    self.stderr.write(f"  skipped: {error}")
+                    continue
+                results.append(self._child(url, options))
+            if options["bulletin_projects"]:
+                dispatch_url = _dispatch_url(url)
+                self.stderr.write(f"== {dispatch_url}")
+                try:
+                    # Always a fresh dataset: the measurement opens and publishes periods in it.
+                    _prepare(dispatch_url, fresh=True, default=True)
+                except _Unavailable as error:
+                    self.stderr.write(f"  skipped: {error}")
+                    continue
+                dispatch_results.append(self._child(dispatch_url, options, dispatch=True))
+        if not results and not dispatch_results:
             raise CommandError("no database could be measured")
-        self.stdout.write(_table(results))
+        tables = []
+        if results:
+            tables.append(_table(results))
+        if dispatch_results:
+            tables.append(_dispatch_table(dispatch_results))
+        self.stdout.write("\n\n".join(tables))
 
-    def _child(self, url: str, options: dict[str, Any]) -> dict[str, Any]:
+    def _child(self, url: str, options: dict[str, Any], *, dispatch: bool = False) -> dict[str, Any]:
         command = [
             sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--run-one",
             "--projects", str(options["projects"]), "--months", str(options["months"]),
             "--repeat", str(options["repeat"]), "--seed", str(options["seed"]),
+            "--bulletin-projects", str(options["bulletin_projects"]),
         ]
-        if options["reuse"]:
+        if dispatch:
+            command.append("--dispatch")
+        elif options["reuse"]:
             command.append("--reuse")
         env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
         # stderr (progress) goes straight through; stdout carries the result line.
@@ -90,6 +129,16 @@ class Command(BaseCommand):
 
 class _Unavailable(Exception):
     pass
+
+
+def _dispatch_url(url: str) -> str:
+    """The dispatch database beside ``url``: ``<file>_dispatch.sqlite3`` or ``<database>_dispatch``."""
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        path = Path(config["NAME"])
+        return f"sqlite:///{path.with_name(f'{path.stem}_dispatch{path.suffix}')}"
+    name = config["NAME"]
+    return url[: url.rindex(name)] + f"{name}_dispatch" + url[url.rindex(name) + len(name):]
 
 
 def _prepare(url: str, *, fresh: bool, default: bool) -> None:
@@ -172,26 +221,8 @@ def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
     ]
     rows = []
     for kind, label, user, url, headers in pages:
-        client = Client()
-        client.force_login(user)
-        for _warm_up in range(2):
-            response = client.get(url, headers=headers)
-            if response.status_code != 200:
-                raise CommandError(f"{url} answered {response.status_code}")
-        samples = []
-        for _run in range(options["repeat"]):
-            start = time.perf_counter()
-            client.get(url, headers=headers)
-            samples.append((time.perf_counter() - start) * 1000)
-        with CaptureQueriesContext(connection) as queries:
-            client.get(url, headers=headers)
-        samples.sort()
-        rows.append({
-            "kind": kind, "page": label, "user": user.role, "url": url,
-            "median": round(statistics.median(samples), 1),
-            "p95": round(samples[math.ceil(0.95 * len(samples)) - 1], 1),  # nearest rank
-            "queries": len(queries),
-        })
+        rows.append({"kind": kind, "page": label, "user": user.role, "url": url,
+                     **_time_page(user, url, headers, options["repeat"])})
         log(f"{label} [{user.role}]: median {rows[-1]['median']} ms, p95 {rows[-1]['p95']} ms, "
             f"{rows[-1]['queries']} queries")
     return {
@@ -199,6 +230,143 @@ def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
         "generated_seconds": generated,
         "projects": Project.objects.count(),
         "milestones": Milestone.objects.count(),
+        "reports": ProgressReport.objects.count(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "rows": rows,
+    }
+
+
+def _time_page(user: Any, url: str, headers: dict[str, str], repeat: int) -> dict[str, Any]:
+    """2 warm-up requests, ``repeat`` timed ones (median, nearest-rank p95), one more to count the queries."""
+    client = Client()
+    client.force_login(user)
+    for _warm_up in range(2):
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}")
+    samples = []
+    for _run in range(repeat):
+        start = time.perf_counter()
+        client.get(url, headers=headers)
+        samples.append((time.perf_counter() - start) * 1000)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers=headers)
+    samples.sort()
+    return {
+        "median": round(statistics.median(samples), 1),
+        "p95": round(samples[math.ceil(0.95 * len(samples)) - 1], 1),  # nearest rank
+        "queries": len(queries),
+    }
+
+
+def _timed(func: Callable[[], Any]) -> tuple[Any, float, int]:
+    """Run ``func`` once: its result, the milliseconds it took and the queries it made."""
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        result = func()
+        elapsed = (time.perf_counter() - start) * 1000
+    return result, round(elapsed, 1), len(queries)
+
+
+def _run_dispatch(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
+    """The dispatch cycle on ``--bulletin-projects`` projects: publish, the bulletin, a unit's grid of 200 projects.
+
+    Last month (the dataset's reports end there) is opened, every unit's report submitted and
+    approved, closed and published; the bulletin is generated end to end (figures, .docx,
+    .xlsx, files kept) ``BULLETIN_RUNS`` times. Then one unit is made to lead 200 projects,
+    this month's period opened, and its reporter's grid timed empty and with every row filled.
+    """
+    from dispatch import jobs, reporting
+    from dispatch import services as dispatch_services
+    from dispatch.models import Bulletin
+    from org.models import Unit, User
+    from projects.demo import bench_load
+    from projects.models import ProgressReport, Project
+    from projects.services import today
+
+    count = options["bulletin_projects"]
+    call_command("migrate", verbosity=0)
+    if Project.objects.exists():
+        raise CommandError("the dispatch benchmark needs an empty database")
+    began = time.perf_counter()
+    bench_load(projects=count, months=options["months"], seed=options["seed"], log=log)
+    generated = round(time.perf_counter() - began, 1)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    office = User.objects.get(username="bench_office")
+    on = today()
+    year, month = (on.year - 1, 12) if on.month == 1 else (on.year, on.month - 1)
+    rows: list[dict[str, Any]] = []
+
+    period = dispatch_services.period_open(year=year, month=month, by=office)
+    for unit_report in period.unit_reports.all():
+        unit_report = dispatch_services.unit_report_submit(unit_report=unit_report, version=unit_report.version,
+                                                           by=office)
+        dispatch_services.unit_report_approve(unit_report=unit_report, version=unit_report.version, by=office)
+    dispatch_services.period_close(period=period, by=office)
+    period, elapsed, queries = _timed(lambda: dispatch_services.period_publish(period=period, by=office))
+    rows.append({"kind": "publish", "label": f"publish {period.label}: snapshots of {count:,} projects",
+                 "median": elapsed, "p95": None, "queries": queries, "runs": 1})
+    log(f"publish: {elapsed} ms, {queries} queries")
+
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media, DIAODU_JOBS_INLINE=True):
+        samples = []
+        for run in range(BULLETIN_RUNS + 1):
+            bulletin, elapsed, queries = _timed(
+                lambda run=run: jobs.bulletin_generate(period=period, by=office, regenerate=run > 0)
+            )
+            if bulletin.state != Bulletin.State.DONE:
+                raise CommandError(f"bulletin {bulletin.state}: {bulletin.error}")
+            samples.append(elapsed)
+            log(f"bulletin run {run + 1}: {elapsed} ms, {queries} queries")
+        # The first run warms the caches (fonts, templates, the snapshot pages); the aim is on the others.
+        timed = sorted(samples[1:])
+        figures, figures_ms, figures_queries = _timed(lambda: jobs.build_figures(period))
+        _docx, docx_ms, _q = _timed(lambda: jobs.build_docx(figures, period.published_at))
+        _xlsx, xlsx_ms, _q = _timed(lambda: jobs.build_xlsx(figures, period.published_at))
+    rows.append({"kind": "bulletin", "label": f"bulletin for {count:,} projects (figures + .docx + .xlsx, kept)",
+                 "median": round(statistics.median(timed), 1), "p95": timed[-1], "queries": queries,
+                 "runs": len(timed), "first": samples[0],
+                 "steps": {"figures": figures_ms, "docx": docx_ms, "xlsx": xlsx_ms,
+                           "figures_queries": figures_queries}})
+    log(f"bulletin steps: figures {figures_ms} ms ({figures_queries} queries), docx {docx_ms} ms, xlsx {xlsx_ms} ms")
+
+    # One unit leading GRID_PROJECTS projects, each with last month's report (the dataset has it).
+    unit = Unit.objects.create(name="基准测试局", kind=Unit.Kind.DEPARTMENT, order=999)
+    ids = list(Project.objects.order_by("code").values_list("pk", flat=True)[:GRID_PROJECTS])
+    Project.objects.filter(pk__in=ids).update(lead_unit=unit)
+    if ProgressReport.objects.filter(project_id__in=ids, year=year, month=month).count() != len(ids):
+        raise CommandError("every project of the grid should have last month's report")
+    reporter = User(username="bench_grid_reporter", role=User.Role.REPORTER, full_name="填报员", unit=unit)
+    reporter.set_unusable_password()
+    reporter.save()
+    current = dispatch_services.period_open(year=on.year, month=on.month, by=office)
+    unit_report = current.unit_reports.get(unit=unit)
+    grid = reverse("dispatch:report_grid", args=[unit_report.pk])
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    label = f"reporting grid, {len(ids)} projects, none filled yet"
+    rows.append({"kind": "grid", "label": label, **_time_page(reporter, grid, {}, options["repeat"])})
+    log(f"{label}: {rows[-1]}")
+    # A project not started yet reports its start date with its first investment.
+    not_started = {p.pk for p in Project.objects.filter(pk__in=ids) if not p.has_started}
+    inputs = {
+        pk: {"invested": "120.5", "progress_percent": "100", "physical_progress": "按计划推进，主体工程施工",
+             **({"actual_start": on.isoformat()} if pk in not_started else {})}
+        for pk in ids
+    }
+    saved = reporting.unit_report_rows_save(by=reporter, unit_report=unit_report, inputs=inputs)
+    if not saved.saved:
+        raise CommandError(f"the grid's rows were not saved: {saved.errors[:3]}")
+    label = f"reporting grid, {len(ids)} projects, all filled"
+    rows.append({"kind": "grid", "label": label, **_time_page(reporter, grid, {}, options["repeat"])})
+    log(f"{label}: {rows[-1]}")
+    return {
+        "database": _database_name(),
+        "generated_seconds": generated,
+        "projects": Project.objects.count(),
         "reports": ProgressReport.objects.count(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "rows": rows,
@@ -236,4 +404,38 @@ def _table(results: list[dict[str, Any]]) -> str:
             f"{result['reports']} monthly reports ({generated}); {result['machine']}"
         )
     lines.append(f"aims: p95 under {AIMS_MS['ledger']} ms for the ledger, {AIMS_MS['project']} ms for a project page")
+    return "\n".join(lines)
+
+
+def _dispatch_table(results: list[dict[str, Any]]) -> str:
+    head = "| measurement | " + " | ".join(
+        f"{r['database']} median ms | p95 (max) ms | queries" for r in results
+    ) + " |"
+    lines = [head, "|---|" + "---:|---:|---:|" * len(results)]
+    for index, row in enumerate(results[0]["rows"]):
+        cells = []
+        for result in results:
+            other = result["rows"][index]
+            aim = DISPATCH_AIMS_MS.get(other["kind"])
+            measured = other["median"] if other["kind"] == "bulletin" else other["p95"]
+            flag = " ✗" if aim is not None and measured >= aim else ""
+            median_flag = flag if other["kind"] == "bulletin" else ""
+            p95_flag = flag if other["kind"] != "bulletin" else ""
+            p95 = "—" if other["p95"] is None else other["p95"]
+            cells.append(f"{other['median']}{median_flag} | {p95}{p95_flag} | {other['queries']}")
+        lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for result in results:
+        bulletin = next(row for row in result["rows"] if row["kind"] == "bulletin")
+        steps = bulletin["steps"]
+        lines.append(
+            f"{result['database']}: {result['projects']} projects, {result['reports']} monthly reports "
+            f"(generated in {result['generated_seconds']} s); bulletin: first run {bulletin['first']} ms, then "
+            f"{bulletin['runs']} timed; steps figures {steps['figures']} ms ({steps['figures_queries']} queries), "
+            f".docx {steps['docx']} ms, .xlsx {steps['xlsx']} ms; {result['machine']}"
+        )
+    lines.append(
+        f"aims: bulletin under {DISPATCH_AIMS_MS['bulletin']} ms (median), "
+        f"reporting grid p95 under {DISPATCH_AIMS_MS['grid']} ms"
+    )
     return "\n".join(lines)

@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from projects.demo import DEMO_SEED, DemoError, demo_load
+from projects import services
+from projects.demo import DEMO_SEED, DemoError, demo_check_reset, demo_load
 from projects.models import Project
 
 
@@ -28,10 +29,16 @@ class Command(BaseCommand):
         if if_empty and Project.objects.exists():
             self.stdout.write("项目库已有项目，未载入演示数据 / projects exist, demo not loaded")
             return
+        from dispatch.demo import dispatch_demo_delete, dispatch_demo_load
+
         try:
+            if reset:
+                demo_check_reset()
+                dispatch_demo_delete()
             summary = demo_load(seed=seed, as_of=as_of, reset=reset)
         except DemoError as error:
             raise CommandError(str(error)) from error
+        dispatched = dispatch_demo_load(as_of=as_of or services.today(), seed=seed)
         lights = summary.lights
         self.stdout.write(
             f"示范区演示数据 / demo district: {summary.units} units, {summary.users} users, "
@@ -40,4 +47,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"lights: red {lights.get('red', 0)}, yellow {lights.get('yellow', 0)}, green {lights.get('green', 0)}"
+        )
+        self.stdout.write(
+            f"调度 / dispatch: {dispatched['published']} published months with {dispatched['bulletins']} bulletins, "
+            f"current month open ({dispatched['current_reports']} rows reported), {dispatched['problems']} problems"
         )

@@ -1,0 +1,133 @@
+"""Corrections to published periods (更正申请).
+
+A published period is frozen: ``progress_save`` refuses its reports. A unit that finds a
+mistake afterwards files a request with the new values and a reason; the project office
+approves or rejects it. Approval writes the live ProgressReport (recorded in the project's
+history with source "correction") and refreshes the project's light, but leaves the
+period's ProjectSnapshot as published, so that month's bulletin can be reproduced unchanged.
+"""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, audit_snapshot
+from dispatch.models import CorrectionRequest
+from dispatch.services import ConcurrentChange, DispatchError
+from projects.models import ProgressReport
+from projects.services import project_light_refresh
+
+# The fields of a monthly report a correction may change, in the form's order.
+FIELDS = ("invested", "progress_percent", "physical_progress", "problems")
+NUMBERS = frozenset({"invested", "progress_percent"})
+SOURCE = "correction"
+
+
+def field_label(name: str) -> str:
+    return str(getattr(ProgressReport._meta.get_field(name), "verbose_name", name))
+
+
+def current_values(report: ProgressReport) -> dict[str, str]:
+    """The report's correctable values as the texts a request stores, for comparing and showing."""
+    return {
+        "invested": str(report.invested.quantize(Decimal("0.01"))),
+        "progress_percent": str(report.progress_percent),
+        "physical_progress": report.physical_progress,
+        "problems": report.problems,
+    }
+
+
+def _parse(name: str, text: str) -> Any:
+    """A stored text back to the field's value; the form validated it, this guards hand-made rows."""
+    if name == "invested":
+        try:
+            value = Decimal(text).quantize(Decimal("0.01"))
+        except InvalidOperation as exc:
+            raise DispatchError(_("更正后的完成投资“%(value)s”不是数字。") % {"value": text}) from exc
+        if value < 0:
+            raise DispatchError(_("更正后的完成投资不能为负数。"))
+        return value
+    if name == "progress_percent":
+        if not text.isdigit() or not 0 <= int(text) <= 100:
+            raise DispatchError(_("更正后的形象进度应为 0–100 的整数，实际为“%(value)s”。") % {"value": text})
+        return int(text)
+    return text
+
+
+def _ensure_published(report: ProgressReport) -> None:
+    period = report.period
+    if period is None or not period.is_frozen:
+        raise DispatchError(_("该月报所属调度期尚未发布，可直接修改，不需要更正申请。"))
+
+
+@transaction.atomic
+def correction_request(*, report: ProgressReport, changes: dict[str, Any], reason: str, by: Any) -> CorrectionRequest:
+    """File a request to change a published report; only fields whose value differs are kept."""
+    _ensure_published(report)
+    if not reason.strip():
+        raise DispatchError(_("请写明更正理由。"))
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise DispatchError(_("不能更正这些内容：%(fields)s") % {"fields": "、".join(sorted(unknown))})
+    current = current_values(report)
+    kept: dict[str, str] = {}
+    for name in FIELDS:
+        if name not in changes or changes[name] is None:
+            continue
+        raw = str(changes[name])
+        text = str(_parse(name, raw.strip() if name in NUMBERS else raw))
+        if text != current[name]:
+            kept[name] = text
+    if not kept:
+        raise DispatchError(_("更正内容与现有数据相同，没有需要更正的内容。"))
+    request = CorrectionRequest.objects.create(report=report, changes=kept, reason=reason.strip(), requested_by=by)
+    audit_record(by=by, instance=request, before={}, subject=report.project, source=SOURCE)
+    return request
+
+
+def _decide(*, request: CorrectionRequest, by: Any, state: str, note: str) -> CorrectionRequest:
+    before = audit_snapshot(request)
+    # Conditional update: two office members deciding at once cannot both apply the change.
+    changed = CorrectionRequest.objects.filter(pk=request.pk, state=CorrectionRequest.State.PENDING).update(
+        state=state, decided_by=by, decided_at=timezone.now(), decision_note=note.strip()
+    )
+    if not changed:
+        request.refresh_from_db()
+        raise ConcurrentChange(
+            _("该更正申请已由%(who)s处理（%(state)s），您的操作未保存。")
+            % {"who": request.decided_by or _("他人"), "state": request.get_state_display()}
+        )
+    request.refresh_from_db()
+    audit_record(by=by, instance=request, before=before, subject=request.report.project, source=SOURCE)
+    return request
+
+
+@transaction.atomic
+def correction_approve(*, request: CorrectionRequest, by: Any, note: str = "") -> CorrectionRequest:
+    """Apply the requested values to the live report. The published snapshot is left as it was."""
+    report = (
+        ProgressReport.objects.select_for_update(of=("self",)).select_related("project", "period")
+        .get(pk=request.report_id)
+    )
+    _ensure_published(report)
+    request = _decide(request=request, by=by, state=CorrectionRequest.State.APPROVED, note=note)
+    before = audit_snapshot(report)
+    for name, text in request.changes.items():
+        if name in FIELDS:
+            setattr(report, name, _parse(name, str(text)))
+    # Not progress_save: it refuses frozen periods, which is exactly what an approved correction overrides.
+    report.save(update_fields=[*(n for n in request.changes if n in FIELDS), "updated_at"])
+    audit_record(by=by, instance=report, before=before, subject=report.project, source=SOURCE)
+    project_light_refresh(report.project)
+    return request
+
+
+@transaction.atomic
+def correction_reject(*, request: CorrectionRequest, by: Any, note: str) -> CorrectionRequest:
+    if not note.strip():
+        raise DispatchError(_("驳回时请写明意见。"))
+    return _decide(request=request, by=by, state=CorrectionRequest.State.REJECTED, note=note)

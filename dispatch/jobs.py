@@ -1,0 +1,182 @@
+"""Background work: generating a bulletin takes longer than a request should wait.
+
+``run_in_background`` starts a daemon thread (closing its database connection at the end,
+since Django opens one per thread), or, with ``DIAODU_JOBS_INLINE`` (the tests), runs the
+function at once. A thread dies with the process, so a bulletin left "running" by a restart
+counts as stale after ``STALE_AFTER`` and may be started again.
+
+A bulletin goes pending → running (with progress 0–100 and the step in words) → done, or
+failed with the error. Files are written only when both are complete, so a failure leaves no
+half file behind. Once done, the files are never regenerated silently: regeneration is an
+explicit office action, recorded in the audit log with the old files' names and hashes, and
+since the figures come only from the period's snapshots it produces the same numbers.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record, audit_snapshot
+from dispatch import bulletin as figures_module
+from dispatch.bulletin_docx import bulletin_docx
+from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.models import Bulletin, Period
+from dispatch.services import DispatchError
+from org.models import User
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def run_in_background(func: Callable[..., Any], *args: Any) -> None:
+    """Run ``func(*args)`` in a daemon thread, or inline when ``DIAODU_JOBS_INLINE`` is set."""
+    if settings.DIAODU_JOBS_INLINE:
+        func(*args)
+        return
+
+    def target() -> None:
+        try:
+            func(*args)
+        finally:
+            connection.close()
+
+    threading.Thread(target=target, daemon=True, name=f"diaodu-{getattr(func, '__name__', 'job')}").start()
+
+
+def bulletin_is_stale(bulletin: Bulletin, now: dt.datetime | None = None) -> bool:
+    """Pending or running for longer than a generation can take: its thread has died."""
+    if bulletin.state not in {Bulletin.State.PENDING, Bulletin.State.RUNNING}:
+        return False
+    started = bulletin.started_at
+    return started is None or (now or timezone.now()) - started > STALE_AFTER
+
+
+def file_names(period: Period) -> tuple[str, str]:
+    """Names in storage (ASCII, under the period's folder) for the Word and Excel files."""
+    base = f"bulletin-{period.year}-{period.month:02d}-{period.half}"
+    return f"{base}.docx", f"{base}.xlsx"
+
+
+def download_names(period: Period) -> tuple[str, str]:
+    """Names the user's browser saves the files as."""
+    return (
+        _("%(period)s调度通报.docx") % {"period": period.label},
+        _("%(period)s调度通报附表.xlsx") % {"period": period.label},
+    )
+
+
+@transaction.atomic
+def bulletin_request(*, period: Period, by: Any, regenerate: bool = False) -> Bulletin:
+    """Queue a bulletin: pending, with the previous run's files unlinked if it is a regeneration."""
+    if period.state != Period.State.PUBLISHED:
+        raise DispatchError(_("%(period)s尚未发布，发布后才能生成通报。") % {"period": period.label})
+    bulletin, created = Bulletin.objects.select_for_update().get_or_create(period=period)
+    if not created:
+        if bulletin.state in {Bulletin.State.PENDING, Bulletin.State.RUNNING} and not bulletin_is_stale(bulletin):
+            raise DispatchError(_("%(period)s的通报正在生成，请稍候。") % {"period": period.label})
+        if bulletin.state == Bulletin.State.DONE and not regenerate:
+            raise DispatchError(
+                _("%(period)s的通报已生成，可直接下载；如确需重新生成，请使用“重新生成”。") % {"period": period.label}
+            )
+    before = {} if created else audit_snapshot(bulletin)
+    bulletin.state = Bulletin.State.PENDING
+    bulletin.progress = 0
+    bulletin.step = _("排队中")
+    bulletin.error = ""
+    bulletin.requested_by = by if getattr(by, "pk", None) else None
+    bulletin.started_at = timezone.now()
+    bulletin.finished_at = None
+    # The old files stay in storage; only the links go, so the audit entry below keeps
+    # their names and hashes and nothing half-made is ever offered for download.
+    bulletin.docx = bulletin.xlsx = ""
+    bulletin.docx_sha256 = bulletin.xlsx_sha256 = ""
+    bulletin.save()
+    audit_record(by=by, instance=bulletin, before=before, subject=period, source="bulletin")
+    return bulletin
+
+
+def bulletin_generate(*, period: Period, by: Any, regenerate: bool = False) -> Bulletin:
+    """Queue the bulletin and build it in the background; returns the row to show progress from."""
+    bulletin = bulletin_request(period=period, by=by, regenerate=regenerate)
+    run_in_background(bulletin_build, bulletin.pk, getattr(by, "pk", None))
+    bulletin.refresh_from_db()
+    return bulletin
+
+
+def _progress(pk: int, progress: int, step: str, **fields: Any) -> None:
+    # A plain UPDATE, committed at once, so the progress poll sees it while the job runs.
+    Bulletin.objects.filter(pk=pk).update(progress=progress, step=step, **fields)
+
+
+@translation.override(settings.LANGUAGE_CODE)
+def bulletin_build(bulletin_pk: int, by_pk: int | None = None) -> None:
+    """Compute the figures, write both files and keep them with the period; on any error, fail cleanly.
+
+    The document is written in the district's language whoever asks, so every generation of
+    the same period gives the same text.
+    """
+    by = User.objects.filter(pk=by_pk).first() if by_pk else None
+    bulletin = Bulletin.objects.select_related("period").get(pk=bulletin_pk)
+    saved: list[str] = []
+    try:
+        _progress(bulletin.pk, 5, _("正在汇总数据"), state=Bulletin.State.RUNNING, started_at=timezone.now())
+        figures = build_figures(bulletin.period)
+        when = bulletin.period.published_at
+        _progress(bulletin.pk, 30, _("正在生成 Word 通报"))
+        docx_bytes = build_docx(figures, when)
+        _progress(bulletin.pk, 60, _("正在生成 Excel 附表"))
+        xlsx_bytes = build_xlsx(figures, when)
+        _progress(bulletin.pk, 85, _("正在保存文件"))
+        docx_name, xlsx_name = file_names(bulletin.period)
+        bulletin.docx.save(docx_name, ContentFile(docx_bytes), save=False)
+        saved.append(bulletin.docx.name)
+        bulletin.xlsx.save(xlsx_name, ContentFile(xlsx_bytes), save=False)
+        saved.append(bulletin.xlsx.name)
+        with transaction.atomic():
+            current = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
+            before = audit_snapshot(current)
+            current.docx, current.xlsx = bulletin.docx.name, bulletin.xlsx.name
+            current.docx_sha256 = hashlib.sha256(docx_bytes).hexdigest()
+            current.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
+            current.state = Bulletin.State.DONE
+            current.progress = 100
+            current.step = _("已完成")
+            current.error = ""
+            current.finished_at = timezone.now()
+            current.save()
+            audit_record(by=by, instance=current, before=before, subject=current.period, source="bulletin")
+    except Exception as exc:
+        logger.exception("bulletin %s failed", bulletin_pk)
+        for name in saved:
+            bulletin.docx.storage.delete(name)
+        before = audit_snapshot(Bulletin.objects.get(pk=bulletin.pk))
+        Bulletin.objects.filter(pk=bulletin.pk).update(
+            state=Bulletin.State.FAILED, step=_("生成失败"), error=str(exc) or exc.__class__.__name__,
+            finished_at=timezone.now(), docx="", xlsx="", docx_sha256="", xlsx_sha256="",
+        )
+        failed = Bulletin.objects.get(pk=bulletin.pk)
+        audit_record(by=by, instance=failed, before=before, subject=failed.period, source="bulletin")
+
+
+# The steps, as module attributes so a test can make one of them fail.
+def build_figures(period: Period) -> figures_module.BulletinFigures:
+    return figures_module.bulletin_figures(period)
+
+
+def build_docx(figures: figures_module.BulletinFigures, when: dt.datetime | None) -> bytes:
+    return bulletin_docx(figures, published_at=when)
+
+
+def build_xlsx(figures: figures_module.BulletinFigures, when: dt.datetime | None) -> bytes:
+    return bulletin_xlsx(figures, published_at=when)

@@ -1,0 +1,170 @@
+"""dispatch.jobs: generating a bulletin in the background, its progress, failures and regeneration."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from dispatch import jobs, services
+from dispatch.models import Bulletin
+from dispatch.services import DispatchError
+
+# The shared fixture; "as april" marks the re-export, so the test arguments do not read as redefinitions.
+from dispatch.tests.test_bulletin_figures import april as april
+from org.models import Unit, User
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Any, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def test_generation_runs_through_its_steps_and_keeps_the_files(
+    april: dict[str, Any], personas: dict[str, User], media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, int, str]] = []
+    real_docx = jobs.build_docx
+
+    def watching(figures: Any, when: Any) -> bytes:
+        row = Bulletin.objects.get(period=april["period"])
+        seen.append((row.state, row.progress, row.step))
+        return real_docx(figures, when)
+
+    monkeypatch.setattr(jobs, "build_docx", watching)
+    bulletin = jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    assert seen == [("running", 30, "正在生成 Word 通报")]
+    assert (bulletin.state, bulletin.progress, bulletin.step, bulletin.error) == ("done", 100, "已完成", "")
+    assert bulletin.requested_by == personas["office"] and bulletin.finished_at is not None
+    assert bulletin.docx.name.startswith("bulletins/2026/04-0/bulletin-2026-04-0")
+    with bulletin.docx.open("rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == bulletin.docx_sha256
+    with bulletin.xlsx.open("rb") as handle:
+        assert hashlib.sha256(handle.read()).hexdigest() == bulletin.xlsx_sha256
+    assert len(_files(media)) == 2
+    entries = AuditEntry.objects.filter(model="dispatch.bulletin", object_id=str(bulletin.pk))
+    assert entries.count() == 2  # queued, then done
+    assert entries.filter(subject_model="dispatch.period", subject_id=str(april["period"].pk)).count() == 2
+
+
+def test_a_done_bulletin_is_not_regenerated_silently(april: dict[str, Any], personas: dict[str, User]) -> None:
+    first = jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    with pytest.raises(DispatchError, match="已生成"):
+        jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    first.refresh_from_db()
+    assert first.state == "done"
+
+
+def test_regeneration_gives_the_same_files_and_audits_the_old_hashes(
+    april: dict[str, Any], personas: dict[str, User], media: Path
+) -> None:
+    period = april["period"]
+    first = jobs.bulletin_generate(period=period, by=personas["office"])
+    old_docx, old_xlsx, old_name = first.docx_sha256, first.xlsx_sha256, first.docx.name
+    # The live data moves on; the bulletin reads the snapshot only.
+    from projects.models import ProgressReport
+
+    ProgressReport.objects.filter(period=period).update(invested=1)
+    second = jobs.bulletin_generate(period=period, by=personas["admin"], regenerate=True)
+    assert second.state == "done"
+    assert (second.docx_sha256, second.xlsx_sha256) == (old_docx, old_xlsx)
+    assert second.docx.name != old_name  # the old file is kept, not overwritten
+    assert len(_files(media)) == 4
+    queued = AuditEntry.objects.filter(model="dispatch.bulletin", user=personas["admin"]).order_by("at", "id").first()
+    assert queued is not None
+    changes = {key: value for key, value in queued.changes.items()}
+    assert [old_docx, ""] in changes.values() and [old_xlsx, ""] in changes.values()
+    assert [old_name, ""] in changes.values()
+
+
+def test_a_failing_step_leaves_no_half_file(
+    april: dict[str, Any], personas: dict[str, User], media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(figures: Any, when: Any) -> bytes:
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(jobs, "build_xlsx", broken)
+    bulletin = jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    assert (bulletin.state, bulletin.step, bulletin.error) == ("failed", "生成失败", "磁盘已满")
+    assert not bulletin.docx and not bulletin.xlsx and not bulletin.docx_sha256
+    assert _files(media) == []
+    # A failure while saving the second file removes the first.
+    monkeypatch.undo()
+    real_save = Bulletin.xlsx.field.storage.save
+
+    def save_fails_for_excel(name: str, content: Any, max_length: int | None = None) -> str:
+        if name.endswith(".xlsx"):
+            raise OSError("写入失败")
+        return real_save(name, content, max_length=max_length)
+
+    monkeypatch.setattr(Bulletin.xlsx.field.storage, "save", save_fails_for_excel)
+    bulletin = jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    assert (bulletin.state, bulletin.error) == ("failed", "写入失败")
+    assert _files(media) == []
+    # After a failure the office may simply try again.
+    monkeypatch.undo()
+    assert jobs.bulletin_generate(period=april["period"], by=personas["office"]).state == "done"
+
+
+def test_only_a_published_period_has_a_bulletin(personas: dict[str, User], units: dict[str, Unit],
+                                                make_project: Any) -> None:
+    make_project()
+    period = services.period_open(year=2026, month=7, by=personas["office"])
+    with pytest.raises(DispatchError, match="尚未发布"):
+        jobs.bulletin_generate(period=period, by=personas["office"])
+    assert not Bulletin.objects.filter(period=period).exists()
+
+
+def test_a_running_bulletin_blocks_a_second_start_until_it_is_stale(
+    april: dict[str, Any], personas: dict[str, User]
+) -> None:
+    period = april["period"]
+    Bulletin.objects.create(period=period, state="running", progress=30, started_at=timezone.now())
+    with pytest.raises(DispatchError, match="正在生成"):
+        jobs.bulletin_generate(period=period, by=personas["office"])
+    Bulletin.objects.filter(period=period).update(started_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(1))
+    assert jobs.bulletin_is_stale(Bulletin.objects.get(period=period))
+    assert jobs.bulletin_generate(period=period, by=personas["office"]).state == "done"
+
+
+@override_settings(DIAODU_JOBS_INLINE=False)
+def test_run_in_background_uses_a_daemon_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    done = threading.Event()
+    seen: dict[str, Any] = {}
+    closed: list[str] = []
+
+    class Connection:
+        def close(self) -> None:
+            closed.append(threading.current_thread().name)
+
+    # The thread's own connection must be closed when the job ends, or each job leaks one.
+    monkeypatch.setattr(jobs, "connection", Connection())
+
+    def job(value: int) -> None:
+        seen["thread"] = threading.current_thread()
+        seen["value"] = value
+        done.set()
+
+    jobs.run_in_background(job, 7)
+    assert done.wait(5)
+    seen["thread"].join(5)
+    assert seen["value"] == 7 and seen["thread"].daemon
+    assert seen["thread"] is not threading.main_thread()
+    assert closed == [seen["thread"].name]
+
+
+def test_run_in_background_runs_inline_in_tests() -> None:
+    ran: list[str] = []
+    jobs.run_in_background(lambda: ran.append(threading.current_thread().name))
+    assert ran == [threading.current_thread().name]

@@ -63,8 +63,8 @@ compilemessages: $(STAMP)
 	  echo "msgfmt is missing: the English translation is not compiled (install GNU gettext: apt-get install gettext)"; \
 	fi
 
-## make bench: province-size dataset, ledger and project page timings on SQLite and PostgreSQL
-## (BENCH_ARGS="--reuse" keeps the dataset of the last run; see docs/benchmarks.md)
+## make bench: province-size dataset (ledger, project page) and a 2,000-project district (bulletin, reporting grid),
+## timed on SQLite and PostgreSQL (BENCH_ARGS="--reuse" keeps the big dataset; see docs/benchmarks.md)
 bench: setup
 	$(PY) manage.py bench --settings=diaodu.test_settings $(BENCH_ARGS)
 

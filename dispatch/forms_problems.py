@@ -27,8 +27,12 @@ def leaders() -> Any:
 
 
 class ProblemFilterForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.all(), label=gettext_lazy("责任单位"), required=False)
-    leader = forms.ModelChoiceField(User.objects.none(), label=gettext_lazy("责任领导"), required=False)
+    unit = forms.ModelChoiceField(
+        Unit.objects.all(), label=gettext_lazy("责任单位"), required=False, empty_label=gettext_lazy("全部")
+    )
+    leader = forms.ModelChoiceField(
+        User.objects.none(), label=gettext_lazy("责任领导"), required=False, empty_label=gettext_lazy("全部")
+    )
     state = forms.ChoiceField(
         label=gettext_lazy("状态"), required=False, choices=[("", gettext_lazy("全部")), *Problem.State.choices]
     )

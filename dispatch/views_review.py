@@ -24,7 +24,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from dispatch import corrections, services
@@ -103,8 +103,9 @@ def period_open(request: HttpRequest) -> HttpResponse:
     user = require_office(request)
     form = PeriodOpenForm(request.POST)
     if not form.is_valid():
-        errors = "；".join(
-            f"{form.fields[name].label}：{' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
+        colon = pgettext("after a label", "：")
+        errors = pgettext("list separator", "；").join(
+            f"{form.fields[name].label}{colon}{' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
         )
         messages.error(request, _("未能开启调度期：%(errors)s") % {"errors": errors})
         return redirect("dispatch:periods")

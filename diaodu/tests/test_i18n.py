@@ -19,8 +19,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from dispatch.models import ExtensionRequest, Period, Problem, UnitReport
 from org.models import Unit, User
 from projects.models import Milestone, ProgressReport, Project
 from projects.rules import DEFAULT_THRESHOLDS, RULE_NO_PLAN, MilestoneFact, ProjectFacts, compute_light, rules_in_words
@@ -298,3 +299,94 @@ def test_light_rules_and_reasons_come_out_in_english() -> None:
     with translation.override("zh-hans"):
         chinese = {reason.rule: reason.text for reason in compute_light(facts, as_of=as_of).reasons}
     assert chinese[RULE_NO_PLAN] == "未安排年度计划投资，不考核投资进度"
+
+
+# --- the dispatch pages -------------------------------------------------------------------------
+
+@dataclass
+class Dispatch:
+    """Periods in each state and problems at each supervision level, with the Chinese data they hold."""
+
+    periods: list[Period]
+    problems: list[Problem]
+    data: list[str]
+
+
+@pytest.fixture
+def dispatch(personas: dict[str, User], units: dict[str, Unit], project: Project) -> Dispatch:
+    today = timezone.localdate()
+    published = Period.objects.create(
+        year=2026, month=1, opens_on=dt.date(2026, 1, 1), deadline=dt.date(2026, 2, 5),
+        state=Period.State.PUBLISHED, published_at=timezone.now(), published_by=personas["office"],
+    )
+    closed = Period.objects.create(
+        year=2026, month=2, opens_on=dt.date(2026, 2, 1), deadline=dt.date(2026, 3, 5), state=Period.State.CLOSED,
+    )
+    half = Period.objects.create(year=2026, month=3, half=1, opens_on=dt.date(2026, 3, 1), deadline=today)
+    for unit, state in zip(units.values(), UnitReport.State.values, strict=True):
+        UnitReport.objects.create(
+            period=half, unit=unit, state=state,
+            return_reason="投资数据有误" if state == UnitReport.State.RETURNED else "",
+        )
+    descriptions = ["土地手续未办结", "施工用电未接入", "资金拨付滞后", "环评批复延迟"]
+    problems = [
+        Problem.objects.create(
+            description=description, responsible_unit=units["gxj"], responsible_leader=personas["leader"],
+            deadline=today + dt.timedelta(days=days), project=project if days < 0 else None,
+            source=Problem.Source.REPORT if days < 0 else Problem.Source.DIRECT, created_by=personas["office"],
+        )
+        # none, blue reminder, yellow warning, red slip with the default thresholds (3 and 15 days)
+        for description, days in zip(descriptions, (30, 1, -5, -40), strict=True)
+    ]
+    problems[1].state = Problem.State.HANDLING
+    problems[1].save(update_fields=["state"])
+    ExtensionRequest.objects.create(
+        problem=problems[2], new_deadline=today + dt.timedelta(days=20), reason="等待审批",
+        requested_by=personas["office"],
+    )
+    data = data_strings(personas, units, project) + descriptions + ["投资数据有误", "等待审批"]
+    return Dispatch([published, closed, half], problems, sorted(set(data), key=len, reverse=True))
+
+
+@pytest.mark.usefixtures("compiled")
+class TestEnglishDispatchPages:
+    def get(self, user: User, url: str) -> str:
+        with translation.override("en"):
+            response = english_client(user).get(url)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    def test_periods_list(self, personas: dict[str, User], dispatch: Dispatch) -> None:
+        html = self.get(personas["office"], reverse("dispatch:periods"))
+        for words in ("Monthly dispatch", "Reporting period", "Open a reporting period", "Deadline rule: Submit by",
+                      "2026-1", "2026-3 (1st half)", "Published", "Closed", "Draft", "Submitted", "Returned",
+                      "Correction request"):
+            assert words in html, words
+        for chinese in ("月度调度", "调度期", "已发布", "已截止", "填报中", "上半月"):
+            assert chinese not in html, chinese
+        assert chinese_left(html, dispatch.data) == []
+
+    def test_period_board(self, personas: dict[str, User], dispatch: Dispatch) -> None:
+        board = reverse("dispatch:period_board", args=[dispatch.periods[2].pk])
+        html = self.get(personas["office"], board + "?checks=1")
+        for words in ("Draft", "Submitted", "Approved", "Returned", "Rows with notes"):
+            assert words in html, words
+        assert "投资数据有误" in html  # a return reason is data
+        assert chinese_left(html, dispatch.data) == []
+
+    def test_problems_list(self, personas: dict[str, User], dispatch: Dispatch) -> None:
+        html = self.get(personas["leader"], reverse("dispatch:problems"))
+        for words in ("Problem supervision", "Responsible unit", "Deadline", "Supervision level", "Escalation rules",
+                      "Red slip", "Warning", "Reminder", "Extension pending", "In hand", "Assigned", "Mine",
+                      "days overdue", "4 in all"):
+            assert words in html, words
+        assert all(problem.description in html for problem in dispatch.problems)
+        for chinese in ("问题督办", "责任单位", "红牌", "预警", "办理中", "已交办", "延期待批"):
+            assert chinese not in html, chinese
+        assert chinese_left(html, dispatch.data) == []
+
+    def test_problem_page(self, personas: dict[str, User], dispatch: Dispatch) -> None:
+        html = self.get(personas["office"], reverse("dispatch:problem_detail", args=[dispatch.problems[2].pk]))
+        for words in ("Details", "Escalation rules", "Extension request", "Pending", "Download supervision slip"):
+            assert words in html, words
+        assert chinese_left(html, dispatch.data) == []

@@ -6,21 +6,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from dispatch.models import Problem, UnitReport
+from org.access import current_user, require_office
 from org.models import User
 
-
-def current_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware guarantees it
-    return user
-
-
-def require_office(request: HttpRequest) -> User:
-    """The project office (and administrators): open, close and publish periods, review, supervise."""
-    user = current_user(request)
-    if not user.is_office:
-        raise PermissionDenied
-    return user
+__all__ = ["current_user", "problems_visible_to", "require_office", "unit_report_for"]
 
 
 def unit_report_for(request: HttpRequest, pk: int, *, write: bool = False) -> UnitReport:

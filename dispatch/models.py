@@ -186,13 +186,18 @@ class PeriodSnapshot(models.Model):
         return f"{self.period}"
 
 
+class Decision(models.TextChoices):
+    """The states of a request the project office approves or rejects."""
+
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
 class CorrectionRequest(models.Model):
     """A change to a published period's report, applied only when the project office approves it."""
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("待审批")
-        APPROVED = "approved", _("已批准")
-        REJECTED = "rejected", _("已驳回")
+    State = Decision
 
     report = models.ForeignKey(
         "projects.ProgressReport", verbose_name=_("月度进度"), on_delete=models.CASCADE, related_name="corrections"
@@ -342,10 +347,7 @@ class ProblemStep(models.Model):
 
 
 class ExtensionRequest(models.Model):
-    class State(models.TextChoices):
-        PENDING = "pending", _("待审批")
-        APPROVED = "approved", _("已批准")
-        REJECTED = "rejected", _("已驳回")
+    State = Decision
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="extensions")
     new_deadline = models.DateField(_("申请延至"))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import history_for
 from dispatch.problems import problems_for_project
+from org.access import current_user, require_office
 from org.models import User
 from projects import rules, services
 from projects.forms import (
@@ -44,19 +45,13 @@ SORTS = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # LoginRequiredMiddleware guarantees it
-    return user
-
-
 def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Project:
     """The project if the user may see (or, with ``write``, change) it.
 
     Out of scope is 404, so a reporter learns nothing about other units' projects;
     in scope but read-only is 403.
     """
-    user = _user(request)
+    user = current_user(request)
     scoped = Project.objects.editable_by(user) if write else Project.objects.visible_to(user)
     project = scoped.select_related("lead_unit", "town", "responsible_leader").filter(pk=pk).first()
     if project is not None:
@@ -64,13 +59,6 @@ def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Proje
     if write and Project.objects.visible_to(user).filter(pk=pk).exists():
         raise PermissionDenied
     raise Http404
-
-
-def _require_office(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_office:
-        raise PermissionDenied
-    return user
 
 
 def _can_create(user: User) -> bool:
@@ -110,7 +98,7 @@ def _ledger_year(form: LedgerFilterForm) -> int:
 
 
 def ledger(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     form = LedgerFilterForm(request.GET or None)
     year = _ledger_year(form)
     qs = ledger_queryset(user, form, year)
@@ -188,7 +176,7 @@ def _year_param(request: HttpRequest, *, default: int) -> int:
 
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk)
-    user = _user(request)
+    user = current_user(request)
     as_of = services.today()
     year = _year_param(request, default=as_of.year)
     result = services.project_light(project, as_of=as_of)
@@ -237,7 +225,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if not _can_create(user):
         raise PermissionDenied
     year = services.today().year
@@ -252,7 +240,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk, write=True)
-    user = _user(request)
+    user = current_user(request)
     form = ProjectForm(request.POST or None, instance=project, user=user, year=services.today().year)
     if request.method == "POST" and form.is_valid():
         services.project_save(by=user, project=form.save(commit=False), plans=form.plans())
@@ -264,7 +252,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk, write=True)
-    user = _require_office(request)
+    user = require_office(request)
     name = project.name
     try:
         services.project_delete(by=user, project=project)
@@ -285,7 +273,7 @@ MilestoneFormSet = modelformset_factory(
 @require_http_methods(["GET", "POST"])
 def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk, write=True)
-    user = _user(request)
+    user = current_user(request)
     formset = MilestoneFormSet(request.POST or None, queryset=project.milestones.all(), prefix="m")
     if request.method == "POST" and formset.is_valid():
         for form in formset.forms:
@@ -317,7 +305,7 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         template, target = form.cleaned_data["template"], form.cleaned_data["target"]
         if request.POST.get("confirm"):
-            services.schedule_apply(by=_user(request), project=project, template=template, target=target)
+            services.schedule_apply(by=current_user(request), project=project, template=template, target=target)
             messages.success(request, _("已按模板倒排生成节点计划日期，可逐个调整。"))
             return redirect("projects:milestones", pk=project.pk)
         calendar = services.work_calendar()
@@ -339,11 +327,12 @@ def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -
     if report is None:
         last_month = services.today().replace(day=1) - dt.timedelta(days=1)
         initial = {"year": last_month.year, "month": last_month.month}
-    form = ProgressForm(request.POST or None, instance=report, initial=initial, project=project, user=_user(request))
+    user = current_user(request)
+    form = ProgressForm(request.POST or None, instance=report, initial=initial, project=project, user=user)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.project = project
-        services.progress_save(by=_user(request), report=saved)
+        services.progress_save(by=user, report=saved)
         messages.success(request, _("月度进度已保存。"))
         return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
     return render(request, "projects/progress_form.html", {"project": project, "form": form, "report": report})
@@ -365,7 +354,7 @@ def project_map(request: HttpRequest) -> HttpResponse:
 
 def map_points(request: HttpRequest) -> JsonResponse:
     rows = (
-        Project.objects.visible_to(_user(request))
+        Project.objects.visible_to(current_user(request))
         .filter(latitude__isnull=False, longitude__isnull=False)
         .values_list("pk", "code", "name", "light", "light_reasons", "latitude", "longitude")
     )

@@ -15,10 +15,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from org.access import current_user
 from projects import excel, services
 from projects.forms import LedgerFilterForm
 from projects.models import AnnualPlan
-from projects.views import _can_create, _ledger_year, _user, ledger_queryset
+from projects.views import _can_create, _ledger_year, ledger_queryset
 
 
 def _xlsx_response(build: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
@@ -44,7 +45,7 @@ def excel_template(request: HttpRequest) -> FileResponse:
 @require_GET
 def excel_export(request: HttpRequest) -> FileResponse:
     """Every project of the ledger's current filter (not one page), in the import layout."""
-    user = _user(request)
+    user = current_user(request)
     form = LedgerFilterForm(request.GET or None)
     year = _ledger_year(form)
     plan_years = [year, year + 1]
@@ -70,7 +71,7 @@ def excel_export(request: HttpRequest) -> FileResponse:
 
 @require_http_methods(["GET", "POST"])
 def excel_import(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if not _can_create(user):
         raise PermissionDenied
     report = None

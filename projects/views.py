@@ -358,9 +358,11 @@ def map_points(request: HttpRequest) -> JsonResponse:
         .filter(latitude__isnull=False, longitude__isnull=False)
         .values_list("pk", "code", "name", "light", "light_reasons", "latitude", "longitude")
     )
+    # One reverse for the pattern, not one per point: a province map has 20,000 of them.
+    detail_url = reverse("projects:detail", args=[0]).replace("/0/", "/{pk}/")
     points = [
         {
-            "url": reverse("projects:detail", args=[pk]),
+            "url": detail_url.format(pk=pk),
             "code": code,
             "name": name,
             "light": light,

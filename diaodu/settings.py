@@ -50,6 +50,14 @@ if not SECRET_KEY:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("请设置环境变量 DIAODU_SECRET_KEY / Set DIAODU_SECRET_KEY")
+elif len(SECRET_KEY) < 50 and not (DEBUG or env_bool("DIAODU_TESTING")):
+    # A short key can be guessed offline from any signed cookie; Django's own check (security.W009)
+    # only warns, so production refuses to start instead.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DIAODU_SECRET_KEY 太短（至少 50 个字符）/ DIAODU_SECRET_KEY must be at least 50 characters"
+    )
 
 ALLOWED_HOSTS = env_list("DIAODU_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DIAODU_CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000")
@@ -62,8 +70,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "audit",
     "org",
+    "core",
     "projects",
     "dispatch",
 ]
@@ -72,12 +82,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "org.middleware.LanguageMiddleware",
+    "org.middleware.RequestSizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "org.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "diaodu.urls"
@@ -109,8 +122,15 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets readers go on while the office imports a ledger.
-    DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    # Deadline day: 30 units save at once. A transaction that starts as a read cannot upgrade to a
+    # write lock while another writer holds it, and SQLite fails it at once with "database is
+    # locked" whatever the timeout. IMMEDIATE takes the write lock when the transaction begins, so
+    # writers queue (up to the busy timeout) instead of failing; WAL lets readers go on meanwhile.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("DIAODU_SQLITE_TIMEOUT", 20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The ledger's queries are short; PostgreSQL's JIT compiles them for longer than they run
@@ -140,6 +160,47 @@ SESSION_COOKIE_SECURE = env_bool("DIAODU_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Behind HTTPS (docs/deploy: the proxy terminates TLS and sets X-Forwarded-Proto): redirect plain
+# HTTP, and tell browsers to use HTTPS only for this many seconds (HSTS). Both off by default, since
+# a district's intranet may serve plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("DIAODU_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("DIAODU_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+if env_bool("DIAODU_BEHIND_HTTPS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): no inline script anywhere, nothing from another origin.
+# Every page's script lives in static/js; user text reaches scripts only as JSON data. Inline
+# style attributes are allowed (the gantt and map libraries position elements with them).
+def _tile_origin(template: str) -> str:
+    """The origin of a tile URL template for img-src; a {s} subdomain becomes a CSP wildcard."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(template.replace("{s}", "SUBDOMAIN"))
+    return f"{parts.scheme}://{parts.netloc.replace('SUBDOMAIN', '*')}" if parts.netloc else ""
+
+
+_TILE_ORIGIN = _tile_origin(env_str("DIAODU_MAP_TILE_URL"))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# The client's address for the login lockout. Behind a reverse proxy every request comes from the
+# proxy, so without this one user's typos would lock out the whole district. List the proxies'
+# addresses here; only then is the right-most untrusted X-Forwarded-For entry taken as the client.
+DIAODU_TRUSTED_PROXIES = env_list("DIAODU_TRUSTED_PROXIES", "")
 
 # Login lockout: this many failures for one user name (or from one address) within the
 # window lock further attempts until the window has passed.
@@ -160,11 +221,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("DIAODU_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 
-# Uploads: Django refuses bodies over this size before a view sees them; the Excel
-# importer applies its own, smaller, limit with a Chinese message.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads. DIAODU_MAX_UPLOAD_BYTES is the Excel importer's limit; a request whose declared body is
+# larger than it (plus room for the form around the file) is refused with a Chinese 413 page before
+# its body is read (org.middleware.RequestSizeMiddleware). A non-file body over
+# DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django; files over FILE_UPLOAD_MAX_MEMORY_SIZE are
+# streamed to a temporary file, never held in memory. Set the reverse proxy's own body limit
+# (nginx client_max_body_size) to the same size, so a body without a length stops there too.
 DIAODU_MAX_UPLOAD_BYTES = env_int("DIAODU_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+DIAODU_MAX_REQUEST_BYTES = DIAODU_MAX_UPLOAD_BYTES + 256 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # Light (红黄绿灯) thresholds; see projects/rules.py. Each district sets its own.
 DIAODU_LIGHT_THRESHOLDS = {

@@ -14,5 +14,7 @@ urlpatterns = [
     path("dispatch/", include("dispatch.urls")),
     # The language can be chosen before logging in, on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    # The admin's own login form has no lockout: send it to ours, which does.
+    path("admin/login/", login_not_required(RedirectView.as_view(pattern_name="login", query_string=True))),
     path("admin/", admin.site.urls),
 ]

@@ -7,17 +7,24 @@ render the one :class:`BulletinFigures` tree built here, so they cannot disagree
 
 Definitions (printed in the bulletin, see :func:`definitions`):
 
+- Every figure is as of one date, ``as_of`` (stored in the PeriodSnapshot): the day the
+  snapshot was taken, or the period's last day if that comes first, never a later day. Old
+  snapshots without it fall back to the period's last day. "截至" in every output is that date.
 - 开工率 (start rate) = 已开工项目数 ÷ 应开工项目数. A project should have started (应开工)
-  when its planned start is on or before the period's last day, or when it has started
-  anyway; it has started (已开工) when the snapshot says so (actual start by the period's
-  end, or a stage of 在建/竣工/投产). A planned start on the last day counts; the day after
-  does not.
+  when its planned start is on or before ``as_of``, or when it has started anyway; it has
+  started (已开工) when the snapshot says so (actual start by ``as_of``, or a stage of
+  在建/竣工/投产). A planned start on that day counts; the day after does not.
 - 投产率 (production rate) = 已投产项目数 ÷ 应投产项目数. A project should be producing
-  (应投产) when its planned completion is on or before the period's last day, or when it is
+  (应投产) when its planned completion is on or before ``as_of``, or when it is
   producing anyway; it is producing (已投产) when its stage is 投产.
 - 年度投资完成率 = 本年累计完成投资 ÷ 年度计划投资, both summed over the projects counted.
-  Compared with the time-elapsed schedule (序时进度, projects.rules.schedule_percent of the
-  period's last day).
+  Compared with the time-elapsed schedule (序时进度, projects.rules.schedule_percent of
+  ``as_of``).
+- Reporting (报送情况): a unit reported on time (按时报送) when it submitted on or before the
+  deadline; late (迟报) when it submitted after it; not reported (未报送) when its report was
+  still a draft or returned at publication. "均按时报送" is said only when every unit reported
+  on time. A period published before its deadline or with units not approved carries the
+  office's reason (Period.publish_reason), printed with the figures.
 - Rates are percentages rounded half-up to one decimal; a rate whose denominator is zero is
   not computed ("—") and its unit takes no rank.
 - Rankings order units by the rounded rate, highest first; equal rates share a rank and the
@@ -34,7 +41,7 @@ import zipfile
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -237,6 +244,14 @@ class UnitLine:
     state_label: str
     submitted_at: dt.datetime | None
 
+    def in_words(self) -> str:
+        """The unit with what it did: "X（12月27日 10:00报送）" or "X（草稿）"."""
+        if self.submitted_at is None:
+            return f"{self.unit}（{self.state_label}）"
+        local = timezone.localtime(self.submitted_at) if timezone.is_aware(self.submitted_at) else self.submitted_at
+        when = _("%(m)d月%(d)d日 %(time)s报送") % {"m": local.month, "d": local.day, "time": local.strftime("%H:%M")}
+        return f"{self.unit}（{when}）"
+
 
 @dataclass(frozen=True)
 class Header:
@@ -248,6 +263,8 @@ class Header:
     first_day: dt.date
     last_day: dt.date
     published_on: dt.date
+    # The date every figure is "截至": the snapshot's day or the period's last day, whichever is first.
+    as_of: dt.date
 
 
 @dataclass(frozen=True)
@@ -273,7 +290,12 @@ class BulletinFigures:
     problems_open: tuple[ProblemLine, ...]
     problems_closed: tuple[ProblemLine, ...]
     units: int
-    late_units: tuple[UnitLine, ...]
+    late_units: tuple[UnitLine, ...]  # submitted after the deadline (迟报)
+    unreported_units: tuple[UnitLine, ...] = ()  # not submitted at publication (未报送)
+    unreviewed_projects: int = 0  # projects whose figures include progress the office had not approved
+    # The reporting section's sentences and the publication decision, in words, as every output prints them.
+    reporting: tuple[str, ...] = ()
+    publication_note: str = ""
     definitions: tuple[str, ...] = field(default=())
 
     @property
@@ -307,24 +329,77 @@ def document_number(period: Period) -> str:
     return f"{prefix}〔{period.year}〕{number}号"
 
 
-def definitions(schedule: Decimal, last_day: dt.date) -> tuple[str, ...]:
-    """The definitions in words, with the period's own dates, as printed in every output."""
-    day = _("%(y)d年%(m)d月%(d)d日") % {"y": last_day.year, "m": last_day.month, "d": last_day.day}
+def _day(day: dt.date) -> str:
+    return _("%(y)d年%(m)d月%(d)d日") % {"y": day.year, "m": day.month, "d": day.day}
+
+
+def definitions(schedule: Decimal, as_of: dt.date) -> tuple[str, ...]:
+    """The definitions in words, with the snapshot's own date, as printed in every output."""
+    day = _day(as_of)
     return (
         _("开工率 = 已开工项目数 ÷ 应开工项目数。"
           "应开工项目：计划开工日期在%(day)s（含）以前的项目，以及已提前开工的项目；"
-          "已开工项目：期末前已有实际开工日期或处于在建、竣工、投产阶段的项目。") % {"day": day},
+          "已开工项目：截至%(day)s已有实际开工日期或处于在建、竣工、投产阶段的项目。") % {"day": day},
         _("投产率 = 已投产项目数 ÷ 应投产项目数。"
           "应投产项目：计划竣工日期在%(day)s（含）以前的项目，以及已提前投产的项目；"
           "已投产项目：处于投产阶段的项目。") % {"day": day},
         _("年度投资完成率 = 本年累计完成投资 ÷ 年度计划投资（所列项目合计）；"
-          "序时进度 = 本年已过完整月数 ÷ 12 = %(s)s%%。") % {"s": schedule},
+          "序时进度 = 截至%(day)s本年已过完整月数 ÷ 12 = %(s)s%%。") % {"s": schedule, "day": day},
         _("比率按四舍五入保留一位小数；分母为零的不计算比率，不参与排名。"),
         _("排名按比率从高到低，比率相同的名次并列，其后名次顺延（如 1、2、2、4）。"
           "镇街按属地统计项目，部门按牵头单位统计项目。"),
         _("金额单位：表格为万元，正文为亿元（万元 ÷ 10000，保留两位小数）。"),
-        _("所有数字取自本期发布时的快照，发布后的更正不改变本通报。"),
+        _("所有数字取自本期发布时的快照，截至%(day)s（发布当日与本期最后一天中较早的一天），"
+          "发布后的更正不改变本通报。") % {"day": day},
+        _("报送情况：截止日期（含）前报送的为按时报送；截止日期后报送的为迟报；"
+          "发布时月报仍为草稿或已退回的为未报送。"),
+        _("灯色按发布时的数据计算，包括单位已填报、项目办尚未审核的月度进度（未审核数据），"
+          "用到未审核数据的项目在灯色说明中注明。"),
     )
+
+
+def _reporting_sentences(
+    units: int, late: Sequence[UnitLine], unreported: Sequence[UnitLine], unreviewed_projects: int
+) -> tuple[str, ...]:
+    """The reporting section in words; "均按时报送" only when every unit reported on time."""
+    if not late and not unreported:
+        sentences = [_("本期应报送单位 %(n)d 个，均按时报送。") % {"n": units}]
+    else:
+        parts = [
+            _("本期应报送单位 %(n)d 个，按时报送 %(ontime)d 个")
+            % {"n": units, "ontime": units - len(late) - len(unreported)}
+        ]
+        if late:
+            parts.append(
+                _("迟报 %(n)d 个：%(names)s") % {"n": len(late), "names": "、".join(u.in_words() for u in late)}
+            )
+        if unreported:
+            parts.append(
+                _("截至发布时未报送 %(n)d 个：%(names)s")
+                % {"n": len(unreported), "names": "、".join(u.in_words() for u in unreported)}
+            )
+        sentences = ["；".join(parts) + "。"]
+    if unreviewed_projects:
+        sentences.append(
+            _("发布时有 %(n)d 个项目的数据含单位填报、项目办尚未审核的月度进度（未审核数据），其灯色说明中已注明。")
+            % {"n": unreviewed_projects}
+        )
+    return tuple(sentences)
+
+
+def _publication_note(period: Period, published_on: dt.date) -> str:
+    """The office's decision to publish early or incomplete, with its reason; empty otherwise."""
+    reason = (period.publish_reason or "").strip()
+    early = published_on <= period.deadline
+    if not reason and not early:
+        return ""
+    text = _("本期于%(day)s发布") % {"day": _day(published_on)}
+    if early:
+        text += _("，早于报送截止日期（%(deadline)s）") % {"deadline": _day(period.deadline)}
+    text += "。"
+    if reason:
+        text += _("发布说明：%(reason)s") % {"reason": reason}
+    return text
 
 
 def _load(period: Period) -> tuple[list[tuple[int | None, str, dict[str, Any]]], dict[str, Any]]:
@@ -383,7 +458,7 @@ class _Row:
     due_production: bool
 
 
-def _classify(data: dict[str, Any], last_day: dt.date) -> _Row:
+def _classify(data: dict[str, Any], as_of: dt.date) -> _Row:
     started = bool(data.get("started"))
     planned_start = _date(data.get("planned_start"))
     producing = data.get("stage") == Stage.PRODUCING
@@ -392,9 +467,9 @@ def _classify(data: dict[str, Any], last_day: dt.date) -> _Row:
         plan=money(data.get("annual_plan")),
         done=money(data.get("invested_ytd")),
         started=started,
-        due_start=started or (planned_start is not None and planned_start <= last_day),
+        due_start=started or (planned_start is not None and planned_start <= as_of),
         producing=producing,
-        due_production=producing or (planned_completion is not None and planned_completion <= last_day),
+        due_production=producing or (planned_completion is not None and planned_completion <= as_of),
     )
 
 
@@ -502,7 +577,9 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         raise NotPublished(_("%(period)s尚未发布，不能生成通报。") % {"period": period.label})
     rows, period_data = _load(period)
     first_day, last_day = period.first_day, period.last_day
-    schedule = light_rules.schedule_percent(last_day)
+    # Old snapshots did not store their date: they were computed as of the period's last day.
+    as_of = min(_date(period_data.get("as_of")) or last_day, last_day)
+    schedule = light_rules.schedule_percent(as_of)
 
     level_codes = [code for code, _label in Level.choices]
     stage_codes = [code for code, _label in Stage.choices]
@@ -520,7 +597,7 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     completed: list[ProjectLine] = []
 
     for project_id, code, data in rows:
-        row = _classify(data, last_day)
+        row = _classify(data, as_of)
         total.add(row)
         level = data.get("level", "")
         by_level.setdefault(level, _Tally(name=data.get("level_label", level))).add(row)
@@ -550,10 +627,17 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     problems_open = sorted((p for p in problems if not p.closed), key=lambda p: (-p.overdue_days, p.deadline, p.id))
     problems_closed = sorted((p for p in problems if p.closed), key=lambda p: (p.closed_on or p.deadline, p.id))
     units = period_data.get("units", [])
-    late = tuple(
+    # "reported" is stored since publication decisions; before, a submitted or approved state said it.
+    reported = [u.get("reported", u.get("state") in {"submitted", "approved"}) for u in units]
+    lines = [
         UnitLine(u.get("unit", ""), u.get("kind", ""), u.get("state_label", ""), _datetime(u.get("submitted_at")))
-        for u in units if u.get("late")
+        for u in units
+    ]
+    late = tuple(line for line, u, done in zip(lines, units, reported, strict=True) if done and u.get("late"))
+    unreported = tuple(
+        replace(line, submitted_at=None) for line, done in zip(lines, reported, strict=True) if not done
     )
+    unreviewed_projects = sum(1 for _pid, _code, data in rows if data.get("unreviewed"))
 
     published_at = period.published_at or timezone.now()
     header = Header(
@@ -565,6 +649,7 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         first_day=first_day,
         last_day=last_day,
         published_on=timezone.localdate(published_at),
+        as_of=as_of,
     )
     return BulletinFigures(
         header=header,
@@ -607,7 +692,11 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         problems_closed=tuple(problems_closed),
         units=len(units),
         late_units=late,
-        definitions=definitions(schedule, last_day),
+        unreported_units=unreported,
+        unreviewed_projects=unreviewed_projects,
+        reporting=_reporting_sentences(len(units), late, unreported, unreviewed_projects),
+        publication_note=_publication_note(period, header.published_on),
+        definitions=definitions(schedule, as_of),
     )
 
 

@@ -312,6 +312,9 @@ def _head(doc: DocumentType, figures: BulletinFigures) -> None:
     _paragraph(doc, indent=False)
     _paragraph(doc, h.title, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
     _paragraph(doc, indent=False)
+    if figures.publication_note:
+        # Before the figures: a reader must know at once that the period was published early or incomplete.
+        body(doc, figures.publication_note)
 
 
 def _overview(doc: DocumentType, f: BulletinFigures) -> None:
@@ -319,7 +322,7 @@ def _overview(doc: DocumentType, f: BulletinFigures) -> None:
     levels = "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count} for row in f.by_level)
     stages = "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count} for row in f.by_stage)
     body(doc, _("截至%(day)s，全区纳入调度的重点项目共 %(n)d 个，其中%(levels)s；按建设阶段分，%(stages)s。") % {
-        "day": _date_text(f.header.last_day), "n": f.projects, "levels": levels, "stages": stages,
+        "day": _date_text(f.header.as_of), "n": f.projects, "levels": levels, "stages": stages,
     })
     body(doc, _("应开工项目 %(due)d 个，已开工 %(started)d 个，开工率 %(rate)s；应投产项目 %(pdue)d 个，"
                 "已投产 %(producing)d 个，投产率 %(prate)s。") % {
@@ -358,7 +361,7 @@ def _investment_sentence(label: str, row: InvestmentRow) -> str:
 def _investment(doc: DocumentType, f: BulletinFigures) -> None:
     heading1(doc, _("二、投资完成情况"))
     body(doc, _("截至%(day)s，序时进度为 %(schedule)s%%。") % {
-        "day": _date_text(f.header.last_day), "schedule": f.schedule,
+        "day": _date_text(f.header.as_of), "schedule": f.schedule,
     } + _investment_sentence(_("全区重点项目"), f.investment))
     for row in f.investment_by_level:
         if row.projects:
@@ -490,12 +493,10 @@ def _problems(doc: DocumentType, f: BulletinFigures) -> None:
 
 def _reporting(doc: DocumentType, f: BulletinFigures) -> None:
     heading1(doc, _("七、报送情况"))
-    if f.late_units:
-        body(doc, _("本期应报送单位 %(n)d 个，未按时报送 %(late)d 个：%(names)s。请上述单位严格落实报送时限。") % {
-            "n": f.units, "late": len(f.late_units), "names": _join([u.unit for u in f.late_units], limit=50),
-        })
-    else:
-        body(doc, _("本期应报送单位 %(n)d 个，均按时报送。") % {"n": f.units})
+    for sentence in f.reporting:
+        body(doc, sentence)
+    if f.late_units or f.unreported_units:
+        body(doc, _("请上述单位严格落实报送时限。"))
 
 
 def _closing(doc: DocumentType, f: BulletinFigures) -> None:

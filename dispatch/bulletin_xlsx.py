@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from dispatch.bulletin import BulletinFigures, Ranking, reproducible_zip
+from projects import xlsx
 
 MONEY_FORMAT = "#,##0.00"
 RATE_FORMAT = "0.0"
@@ -30,13 +31,14 @@ def _sheet(wb: Workbook, title: str, columns: Sequence[tuple[str, str, int]], ro
     """``columns``: (header, kind, width in characters)."""
     ws: Worksheet = wb.create_sheet(title=title[:31])
     for c, (header, _kind, width) in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=c, value=header)
+        cell = xlsx.put(ws, 1, c, header)
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(c)].width = width
     for r, values in enumerate(rows, start=2):
         for c, ((_header, kind, _width), value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = ws.cell(row=r, column=c, value=value)
+            # Names and problems are typed by people: a text starting with "=" stays text.
+            cell = xlsx.put(ws, r, c, value)
             if kind == MONEY:
                 cell.number_format = MONEY_FORMAT
             elif kind == RATE:
@@ -137,17 +139,17 @@ def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None 
         wb, _("迟报单位"),
         [(_("序号"), INT, 6), (_("单位"), TEXT, 20), (_("月报状态"), TEXT, 10), (_("报送时间"), TEXT, 20)],
         [[i, u.unit, u.state_label, u.submitted_at.strftime("%Y-%m-%d %H:%M") if u.submitted_at else _("未报送")]
-         for i, u in enumerate(f.late_units, start=1)],
+         for i, u in enumerate((*f.late_units, *f.unreported_units), start=1)],
     )
     _sheet(
         wb, _("说明"),
         [(_("序号"), INT, 6), (_("说明"), TEXT, 100)],
         [
             [1, _("%(title)s（%(number)s）附表，数据截至%(day)s，发布于%(published)s。") % {
-                "title": f.header.title, "number": f.header.number, "day": f.header.last_day.isoformat(),
+                "title": f.header.title, "number": f.header.number, "day": f.header.as_of.isoformat(),
                 "published": f.header.published_on.isoformat(),
             }],
-            *([i, text] for i, text in enumerate(f.definitions, start=2)),
+            *([i, text] for i, text in enumerate((*f.definitions, *f.reporting, f.publication_note), start=2) if text),
         ],
     )
     wb.properties.title = f.header.title

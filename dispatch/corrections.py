@@ -119,8 +119,10 @@ def correction_approve(*, request: CorrectionRequest, by: Any, note: str = "") -
     for name, text in request.changes.items():
         if name in FIELDS:
             setattr(report, name, _parse(name, str(text)))
+    # The office decided these values: they are reviewed figures from now on.
+    report.approved = True
     # Not progress_save: it refuses frozen periods, which is exactly what an approved correction overrides.
-    report.save(update_fields=[*(n for n in request.changes if n in FIELDS), "updated_at"])
+    report.save(update_fields=[*(n for n in request.changes if n in FIELDS), "approved", "updated_at"])
     audit_record(by=by, instance=report, before=before, subject=report.project, source=SOURCE)
     project_light_refresh(report.project)
     return request

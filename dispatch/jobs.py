@@ -2,14 +2,17 @@
 
 ``run_in_background`` starts a daemon thread (closing its database connection at the end,
 since Django opens one per thread), or, with ``DIAODU_JOBS_INLINE`` (the tests), runs the
-function at once. A thread dies with the process, so a bulletin left "running" by a restart
-counts as stale after ``STALE_AFTER`` and may be started again.
+function at once. A thread dies with the process: every step of a job writes a heartbeat, and
+a job whose heartbeat is older than ``STALE_AFTER`` has died (a restart) — the page says so
+at once and the office may start it again, so no job stays "running" for ever.
 
 A bulletin goes pending → running (with progress 0–100 and the step in words) → done, or
-failed with the error. Files are written only when both are complete, so a failure leaves no
-half file behind. Once done, the files are never regenerated silently: regeneration is an
-explicit office action, recorded in the audit log with the old files' names and hashes, and
-since the figures come only from the period's snapshots it produces the same numbers.
+failed with the error. New files are written under new names and linked only when both are
+complete, so a failure or a restart leaves no half file behind, and during a regeneration
+(or after one that failed) the previous files stay linked and downloadable. Once done, the
+files are never regenerated silently: regeneration is an explicit office action, recorded in
+the audit log with the old files' names and hashes, and since the figures come only from the
+period's snapshots it produces the same numbers.
 """
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ from org.models import User
 
 logger = logging.getLogger(__name__)
 
-STALE_AFTER = dt.timedelta(minutes=10)
+# Longer than any one step takes (the bulletin of 20,000 projects builds in about 10 s in all).
+STALE_AFTER = dt.timedelta(minutes=2)
 
 
 def run_in_background(func: Callable[..., Any], *args: Any) -> None:
@@ -55,11 +59,11 @@ def run_in_background(func: Callable[..., Any], *args: Any) -> None:
 
 
 def bulletin_is_stale(bulletin: Bulletin, now: dt.datetime | None = None) -> bool:
-    """Pending or running for longer than a generation can take: its thread has died."""
+    """Pending or running with no sign of life for longer than a step can take: its thread has died."""
     if bulletin.state not in {Bulletin.State.PENDING, Bulletin.State.RUNNING}:
         return False
-    started = bulletin.started_at
-    return started is None or (now or timezone.now()) - started > STALE_AFTER
+    alive = bulletin.heartbeat_at or bulletin.started_at
+    return alive is None or (now or timezone.now()) - alive > STALE_AFTER
 
 
 def file_names(period: Period) -> tuple[str, str]:
@@ -78,7 +82,7 @@ def download_names(period: Period) -> tuple[str, str]:
 
 @transaction.atomic
 def bulletin_request(*, period: Period, by: Any, regenerate: bool = False) -> Bulletin:
-    """Queue a bulletin: pending, with the previous run's files unlinked if it is a regeneration."""
+    """Queue a bulletin: pending; a regeneration keeps the previous files linked until new ones are complete."""
     if period.state != Period.State.PUBLISHED:
         raise DispatchError(_("%(period)s尚未发布，发布后才能生成通报。") % {"period": period.label})
     bulletin, created = Bulletin.objects.select_for_update().get_or_create(period=period)
@@ -95,12 +99,10 @@ def bulletin_request(*, period: Period, by: Any, regenerate: bool = False) -> Bu
     bulletin.step = _("排队中")
     bulletin.error = ""
     bulletin.requested_by = by if getattr(by, "pk", None) else None
-    bulletin.started_at = timezone.now()
+    bulletin.started_at = bulletin.heartbeat_at = timezone.now()
     bulletin.finished_at = None
-    # The old files stay in storage; only the links go, so the audit entry below keeps
-    # their names and hashes and nothing half-made is ever offered for download.
-    bulletin.docx = bulletin.xlsx = ""
-    bulletin.docx_sha256 = bulletin.xlsx_sha256 = ""
+    # The previous files stay linked (and downloadable) until the new ones are complete; the
+    # audit entry written when they are replaced keeps the old names and hashes.
     bulletin.save()
     audit_record(by=by, instance=bulletin, before=before, subject=period, source="bulletin")
     return bulletin
@@ -115,8 +117,9 @@ def bulletin_generate(*, period: Period, by: Any, regenerate: bool = False) -> B
 
 
 def _progress(pk: int, progress: int, step: str, **fields: Any) -> None:
-    # A plain UPDATE, committed at once, so the progress poll sees it while the job runs.
-    Bulletin.objects.filter(pk=pk).update(progress=progress, step=step, **fields)
+    # A plain UPDATE, committed at once, so the progress poll sees it while the job runs; the
+    # heartbeat tells a live job from one whose process has died.
+    Bulletin.objects.filter(pk=pk).update(progress=progress, step=step, heartbeat_at=timezone.now(), **fields)
 
 
 @translation.override(settings.LANGUAGE_CODE)
@@ -158,12 +161,13 @@ def bulletin_build(bulletin_pk: int, by_pk: int | None = None) -> None:
             audit_record(by=by, instance=current, before=before, subject=current.period, source="bulletin")
     except Exception as exc:
         logger.exception("bulletin %s failed", bulletin_pk)
+        # Only this run's new files go; the previous ones (if any) stay linked and downloadable.
         for name in saved:
             bulletin.docx.storage.delete(name)
         before = audit_snapshot(Bulletin.objects.get(pk=bulletin.pk))
         Bulletin.objects.filter(pk=bulletin.pk).update(
             state=Bulletin.State.FAILED, step=_("生成失败"), error=str(exc) or exc.__class__.__name__,
-            finished_at=timezone.now(), docx="", xlsx="", docx_sha256="", xlsx_sha256="",
+            finished_at=timezone.now(),
         )
         failed = Bulletin.objects.get(pk=bulletin.pk)
         audit_record(by=by, instance=failed, before=before, subject=failed.period, source="bulletin")

@@ -38,6 +38,9 @@ class Period(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
     )
+    # Why the office published before the deadline or with units not (or not yet approved as)
+    # reported; required then (services.period_publish), printed in the bulletin, audited.
+    publish_reason = models.TextField(_("发布说明"), blank=True)
 
     class Meta:
         verbose_name = _("调度期")
@@ -158,8 +161,10 @@ class ProjectSnapshot(models.Model):
     """A project's figures as published in a period; never changed after publication."""
 
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="snapshots")
+    # PROTECT: published history is never detached from its project (a project with history is
+    # withdrawn, not deleted). Null only for rows detached before this rule.
     project = models.ForeignKey(
-        "projects.Project", null=True, on_delete=models.SET_NULL, related_name="snapshots"
+        "projects.Project", null=True, on_delete=models.PROTECT, related_name="snapshots"
     )
     code = models.CharField(max_length=30)
     # Display values and numbers (as strings, Decimal-exact): see services.project_snapshot_data.
@@ -395,6 +400,8 @@ class Bulletin(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written at every step of a generation: a job whose heartbeat stops has died with its process.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -97,7 +97,7 @@ def before_period(period: Period) -> Q:
 
 def unit_projects(unit_report: UnitReport) -> Any:
     """The projects the unit reports: those it leads."""
-    return Project.objects.filter(lead_unit_id=unit_report.unit_id)
+    return Project.objects.in_ledger().filter(lead_unit_id=unit_report.unit_id)
 
 
 def _load(
@@ -362,13 +362,32 @@ def _row_write(*, by: Any, unit_report: UnitReport, row: Row, source: str) -> No
         project_services.project_save(by=by, project=project, source=source)
         row.project = project
     period = unit_report.period
-    report = row.report or ProgressReport(project=project, year=period.year, month=period.month, half=period.half)
-    report.project = project
+    key = {"project": project, "year": period.year, "month": period.month, "half": period.half}
+    # The row was read before this transaction began: another reporter of the unit may have filled
+    # it since. Write over what is stored now (locked until commit), never over the stale copy.
+    current = ProgressReport.objects.select_for_update().filter(**key).first()
+    try:
+        # A savepoint, so that losing the race to insert leaves the outer transaction usable.
+        with transaction.atomic():
+            row.report = project_services.progress_save(by=by, report=_filled(current, key, parsed), source=source)
+    except IntegrityError:
+        if current is not None:
+            raise
+        # Both saw the row empty and the other inserted first (report_one_per_period): on
+        # PostgreSQL the insert waited for the other's commit. Save ours as an update of theirs.
+        current = ProgressReport.objects.select_for_update().get(**key)
+        row.report = project_services.progress_save(by=by, report=_filled(current, key, parsed), source=source)
+
+
+def _filled(report: ProgressReport | None, key: Mapping[str, Any], parsed: RowInput) -> ProgressReport:
+    assert parsed.invested is not None and parsed.progress_percent is not None
+    report = report or ProgressReport(**key)
+    report.project = key["project"]
     report.invested = parsed.invested
     report.progress_percent = parsed.progress_percent
     report.physical_progress = parsed.physical_progress
     report.problems = parsed.problems
-    row.report = project_services.progress_save(by=by, report=report, source=source)
+    return report
 
 
 def unit_report_rows_save(

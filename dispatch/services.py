@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from dispatch.models import Period, PeriodSnapshot, Problem, ProjectSnapshot, Un
 from org.models import Unit
 from projects import rules as light_rules
 from projects.models import ZERO, AnnualPlan, ProgressReport, Project
-from projects.services import light_thresholds, work_calendar
+from projects.services import light_thresholds, lights_refresh_all, work_calendar
 
 
 class DispatchError(Exception):
@@ -39,8 +40,9 @@ def deadline_rule() -> rules.DeadlineRule:
 
 
 def reportable_projects() -> Any:
-    """Every project in the ledger is reported each period by its lead unit."""
-    return Project.objects.all()
+    """Every project in the ledger is reported each period by its lead unit; proposals not yet
+    approved and withdrawn projects are not (a withdrawn one keeps its earlier reports)."""
+    return Project.objects.in_ledger()
 
 
 def period_months_before(period: Period) -> Q:
@@ -101,22 +103,71 @@ def period_reopen(*, period: Period, by: Any) -> Period:
     return _set_period_state(period=period, by=by, expected=Period.State.CLOSED, new=Period.State.OPEN, closed_at=None)
 
 
+@dataclass(frozen=True)
+class PublishCheck:
+    """What publishing now would leave out: the office must decide on these, with a reason.
+
+    ``early`` when the reporting deadline has not passed yet; ``units`` are the unit reports not
+    approved (draft, returned, or submitted and waiting for review), in the board's order.
+    """
+
+    early: bool
+    deadline: dt.date
+    units: tuple[UnitReport, ...]
+
+    @property
+    def needs_reason(self) -> bool:
+        return self.early or bool(self.units)
+
+    def in_words(self) -> str:
+        parts = []
+        if self.early:
+            parts.append(_("报送截止日期（%(deadline)s）尚未到") % {"deadline": self.deadline.isoformat()})
+        if self.units:
+            parts.append(
+                _("以下单位的月报未审核通过：%(units)s")
+                % {"units": "、".join(f"{r.unit}（{r.get_state_display()}）" for r in self.units)}
+            )
+        return "；".join(parts)
+
+
+def period_publish_check(*, period: Period, now: dt.datetime | None = None) -> PublishCheck:
+    today = timezone.localdate(now or timezone.now())
+    waiting = (
+        period.unit_reports.exclude(state=UnitReport.State.APPROVED)
+        .select_related("unit").order_by("unit__kind", "unit__order", "unit__name")
+    )
+    return PublishCheck(early=today <= period.deadline, deadline=period.deadline, units=tuple(waiting))
+
+
+def snapshot_as_of(*, period: Period, now: dt.datetime) -> dt.date:
+    """The date every figure of a snapshot taken at ``now`` is "as of": never after the moment taken."""
+    return min(timezone.localdate(now), period.last_day)
+
+
 @transaction.atomic
-def period_publish(*, period: Period, by: Any) -> Period:
+def period_publish(*, period: Period, by: Any, reason: str = "", now: dt.datetime | None = None) -> Period:
     """Freeze the period: take the snapshots every downstream page reads, then mark it published.
 
-    Reports still waiting for review block publication, so nothing unreviewed is frozen.
+    Publishing on or before the deadline, or with units whose report is not approved, is the
+    office's explicit decision: it needs a reason, which is recorded on the period (audited) and
+    printed in the bulletin. Without one the service refuses and names what is missing. ``now``
+    is the publication moment and the snapshot's moment (the demo builds history with it).
     """
+    now = now or timezone.now()
     if period.state != Period.State.CLOSED:
         raise DispatchError(_("只有已截止的调度期才能发布。"))
-    waiting = period.unit_reports.filter(state=UnitReport.State.SUBMITTED).select_related("unit")
-    if waiting.exists():
-        names = "、".join(str(r.unit) for r in waiting[:10])
-        raise DispatchError(_("以下单位的月报尚待审核，不能发布：%(units)s") % {"units": names})
-    snapshot_take(period=period)
+    reason = reason.strip()
+    check = period_publish_check(period=period, now=now)
+    if check.needs_reason and not reason:
+        raise DispatchError(
+            _("%(period)s不能直接发布：%(why)s。如确需现在发布，请填写发布说明，说明将印在通报中。")
+            % {"period": period.label, "why": check.in_words()}
+        )
+    snapshot_take(period=period, now=now)
     return _set_period_state(
         period=period, by=by, expected=Period.State.CLOSED, new=Period.State.PUBLISHED,
-        published_at=timezone.now(), published_by=by,
+        published_at=now, published_by=by, publish_reason=reason,
     )
 
 
@@ -159,13 +210,32 @@ def unit_report_submit(*, unit_report: UnitReport, version: int, by: Any) -> Uni
     )
 
 
+def _unit_rows(unit_report: UnitReport) -> Any:
+    """The progress rows of the unit's report: its projects' rows of the period."""
+    period = unit_report.period
+    return ProgressReport.objects.filter(
+        project__lead_unit_id=unit_report.unit_id, year=period.year, month=period.month, half=period.half
+    )
+
+
+def _rows_reviewed(unit_report: UnitReport, *, approved: bool) -> None:
+    # The flag the light reads to say "含未审核数据" (projects.rules rule 6), then the lights
+    # themselves, so the ledger's reasons follow the review at once.
+    rows = _unit_rows(unit_report)
+    project_ids = list(rows.values_list("project_id", flat=True))
+    rows.update(approved=approved)
+    lights_refresh_all(project_ids=project_ids)
+
+
 @transaction.atomic
 def unit_report_approve(*, unit_report: UnitReport, version: int, by: Any, note: str = "") -> UnitReport:
-    return _transition(
+    unit_report = _transition(
         unit_report=unit_report, version=version, by=by, sources={UnitReport.State.SUBMITTED},
         target=UnitReport.State.APPROVED, action=UnitReportEvent.Action.APPROVE, note=note,
         reviewed_at=timezone.now(), reviewed_by=by, return_reason="",
     )
+    _rows_reviewed(unit_report, approved=True)
+    return unit_report
 
 
 @transaction.atomic
@@ -173,12 +243,15 @@ def unit_report_return(*, unit_report: UnitReport, version: int, by: Any, reason
     """Submitted (or approved, before publication) → returned, with the reason the reporter sees."""
     if not reason.strip():
         raise DispatchError(_("退回时必须写明原因。"))
-    return _transition(
+    unit_report = _transition(
         unit_report=unit_report, version=version, by=by,
         sources={UnitReport.State.SUBMITTED, UnitReport.State.APPROVED}, target=UnitReport.State.RETURNED,
         action=UnitReportEvent.Action.RETURN, note=reason.strip(),
         reviewed_at=timezone.now(), reviewed_by=by, return_reason=reason.strip(),
     )
+    # Returned figures are the unit's to change again: no longer reviewed, even if approved before.
+    _rows_reviewed(unit_report, approved=False)
+    return unit_report
 
 
 def unit_report_late_days(unit_report: UnitReport, today: dt.date) -> int:
@@ -199,13 +272,17 @@ def _money(value: Decimal | None) -> str | None:
 
 
 @translation.override(settings.LANGUAGE_CODE)
-def snapshot_take(*, period: Period) -> int:
-    """Copy every project's figures as of the period's end into ProjectSnapshot, in batches.
+def snapshot_take(*, period: Period, now: dt.datetime | None = None) -> int:
+    """Copy every project's figures into ProjectSnapshot, in batches, as of one date.
 
-    Light is computed as of the period's last day from the reports up to the period, so the
-    frozen light is the one the period's figures give, whatever happens later.
+    That date (``as_of``) is the snapshot's moment, or the period's last day if that comes first:
+    a period published early is never described as of a day still to come. Lights, schedule,
+    overdue milestones and problems are all computed as of it, from the reports up to the
+    period, so the frozen figures are those the period gave at publication, whatever happens later.
     """
-    first, last = rules.period_bounds(period.year, period.month, period.half)
+    now = now or timezone.now()
+    first, _last = rules.period_bounds(period.year, period.month, period.half)
+    last = snapshot_as_of(period=period, now=now)
     thresholds = light_thresholds()
     previous = (
         Period.objects.filter(state=Period.State.PUBLISHED)
@@ -219,6 +296,7 @@ def snapshot_take(*, period: Period) -> int:
         if previous else {}
     )
     unit_reports = {r.unit_id: r for r in period.unit_reports.all()}
+    reviewed = _reviewed_rows(period)
     ProjectSnapshot.objects.filter(period=period).delete()
     count = 0
     ids = list(reportable_projects().order_by("pk").values_list("pk", flat=True))
@@ -266,6 +344,7 @@ def snapshot_take(*, period: Period) -> int:
                     milestones=milestones,
                     annual_plan=plan,
                     invested_ytd=done,
+                    unreviewed=reviewed.unreviewed_labels(project.pk),
                 ),
                 as_of=last,
                 thresholds=thresholds,
@@ -317,16 +396,42 @@ def snapshot_take(*, period: Period) -> int:
                 "problems": report.problems if report else "",
                 "reported": report is not None,
                 "unit_report_state": unit_report.state if unit_report else None,
+                # Months whose progress fed these figures without the office's review (rule 6).
+                "unreviewed": list(reviewed.unreviewed_labels(project.pk)),
             }
             rows.append(ProjectSnapshot(period=period, project=project, code=project.code, data=data))
         ProjectSnapshot.objects.bulk_create(rows, batch_size=500)
         count += len(rows)
-    _period_snapshot_take(period=period)
+    _period_snapshot_take(period=period, now=now)
     return count
 
 
-def _period_snapshot_take(*, period: Period) -> None:
-    today = timezone.localdate()
+@dataclass
+class _Reviewed:
+    """Per project, the labels of the year's months (up to the period) with unreviewed progress."""
+
+    labels: dict[int, list[str]]
+
+    def unreviewed_labels(self, project_id: int) -> tuple[str, ...]:
+        return tuple(self.labels.get(project_id, ()))
+
+
+def _reviewed_rows(period: Period) -> _Reviewed:
+    labels: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        ProgressReport.objects.filter(period_months_before(period), approved=False)
+        .order_by("project_id", "month", "half").values_list("project_id", "year", "month", "half")
+    )
+    for project_id, year, month, half in rows:
+        labels[project_id].append(Period(year=year, month=month, half=half).label)
+    return _Reviewed(dict(labels))
+
+
+def _period_snapshot_take(*, period: Period, now: dt.datetime) -> None:
+    as_of = snapshot_as_of(period=period, now=now)
+    # A unit's lateness is counted to the publication day: a report still owed when the period
+    # was published is 未报送, late by the days from the deadline to publication (if any).
+    today = timezone.localdate(now)
     units = []
     for report in period.unit_reports.select_related("unit").order_by("unit__kind", "unit__order", "unit__name"):
         units.append(
@@ -339,6 +444,7 @@ def _period_snapshot_take(*, period: Period) -> None:
                 "submitted_at": timezone.localtime(report.submitted_at).isoformat() if report.submitted_at else None,
                 "late": unit_report_late_days(report, today) > 0,
                 "late_days": unit_report_late_days(report, today),
+                "reported": report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED},
             }
         )
     problems = []
@@ -347,7 +453,7 @@ def _period_snapshot_take(*, period: Period) -> None:
     current = Q(closed_at__isnull=True) | Q(closed_at__date__gte=first)
     for problem in Problem.objects.select_related("project", "responsible_unit", "responsible_leader").filter(current):
         escalation = rules.problem_escalation(
-            deadline=problem.deadline, today=today, closed=problem.state == Problem.State.CLOSED,
+            deadline=problem.deadline, today=as_of, closed=problem.state == Problem.State.CLOSED,
             remind_days=settings.DIAODU_PROBLEM_REMIND_DAYS, red_days=settings.DIAODU_PROBLEM_RED_DAYS,
         )
         problems.append(
@@ -360,14 +466,23 @@ def _period_snapshot_take(*, period: Period) -> None:
                 "deadline": problem.deadline.isoformat(),
                 "state": problem.state,
                 "state_label": problem.get_state_display(),
-                "overdue_days": max(0, (today - problem.deadline).days) if problem.state != Problem.State.CLOSED else 0,
+                "overdue_days": max(0, (as_of - problem.deadline).days) if problem.state != Problem.State.CLOSED else 0,
                 "escalation": escalation.level,
                 "escalation_text": escalation.text,
                 "closed_at": timezone.localtime(problem.closed_at).isoformat() if problem.closed_at else None,
             }
         )
     PeriodSnapshot.objects.update_or_create(
-        period=period, defaults={"data": {"units": units, "problems": problems, "taken_on": today.isoformat()}}
+        period=period,
+        defaults={
+            "data": {
+                "units": units,
+                "problems": problems,
+                "taken_on": today.isoformat(),
+                # Every "截至" date, the schedule and the lights of this snapshot are as of this day.
+                "as_of": as_of.isoformat(),
+            }
+        },
     )
 
 

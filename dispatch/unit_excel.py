@@ -3,8 +3,8 @@
 Sheet "月度填报": row 1 the headers (the grid's labels), one project per row from row 2. The
 context columns (name, stage, total investment, last period's figures, the derived totals)
 are for reading and are ignored on upload; the key is 项目编号. A second sheet "填报说明"
-names the unit and the period, so a file of another period or unit is refused instead of
-being read into this one.
+names the unit and the period, so a file of another period or unit, or one whose 填报说明 was
+deleted or emptied, is refused instead of being read into this one.
 
 The upload is all or nothing: the file checks and the cell parsers are the ledger's
 (``projects.excel``); every row is checked with the grid's rules (``dispatch.checks``) and
@@ -31,7 +31,7 @@ from dispatch import checks, reporting
 from dispatch.checks import ACTUAL_START, CODE, INVESTED, PERCENT, PHYSICAL, PROBLEMS, SINCE_START, YTD
 from dispatch.models import UnitReport
 from dispatch.services import DispatchError
-from projects import excel
+from projects import excel, xlsx
 
 SHEET = "月度填报"
 NOTES_SHEET = "填报说明"
@@ -92,7 +92,7 @@ def write_unit_sheet(target: IO[bytes], *, unit_report: UnitReport) -> int:
     ws.title = SHEET
     for index, column in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
-        cell = ws.cell(row=1, column=index, value=column.label)
+        cell = xlsx.put(ws, 1, index, column.label)
         cell.font = excel.HEADER_FONT
         cell.alignment = WRAP
         if column.kind == CONTEXT:
@@ -103,7 +103,8 @@ def write_unit_sheet(target: IO[bytes], *, unit_report: UnitReport) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         for number, row in enumerate(rows, start=2):
             for index, column in enumerate(COLUMNS, start=1):
-                cell = ws.cell(row=number, column=index, value=_cell_value(row, column.key, number))
+                # Through projects.xlsx: a project's name or text starting with "=" stays text.
+                cell = xlsx.put(ws, number, index, _cell_value(row, column.key, number))
                 if column.number_format:
                     cell.number_format = column.number_format
     last = max(len(rows) + 1, 2)
@@ -141,9 +142,9 @@ def _cell_value(row: reporting.Row, key: str, number: int) -> Any:
         return context.last_percent
     # Formulas, so the totals follow what is typed; the upload ignores these columns.
     if key == YTD:
-        return f"={context.ytd_before}+N({invested_cell})"
+        return xlsx.Formula(f"={context.ytd_before}+N({invested_cell})")
     if key == SINCE_START:
-        return f"={context.invested_before_period}+N({invested_cell})"
+        return xlsx.Formula(f"={context.invested_before_period}+N({invested_cell})")
     if key == ACTUAL_START:
         return project.actual_start
     if report is None:
@@ -162,12 +163,12 @@ def _write_notes(wb: Workbook, unit_report: UnitReport) -> None:
     ws.column_dimensions["B"].width = 90
     with translation.override(settings.LANGUAGE_CODE):
         label = unit_report.period.label
-    ws.append([UNIT_LABEL, unit_report.unit.name])
-    ws.append([PERIOD_LABEL, label])
-    ws.append([KEY_LABEL, period_key(unit_report)])
-    ws.append([_("截止日期"), unit_report.period.deadline])
+    xlsx.append(ws, [UNIT_LABEL, unit_report.unit.name])
+    xlsx.append(ws, [PERIOD_LABEL, label])
+    xlsx.append(ws, [KEY_LABEL, period_key(unit_report)])
+    xlsx.append(ws, [_("截止日期"), unit_report.period.deadline])
     ws.cell(row=4, column=2).number_format = excel.DATE_FORMAT
-    ws.append([])
+    xlsx.append(ws, [])
     lines = [
         _("1. 只填写“%(sheet)s”工作表中的“本期完成投资(万元)”“形象进度(%%)”“形象进度描述”“存在问题”，"
           "项目尚未开工而本期有投资或进度的，再填“实际开工日期”。灰色列只供参考，上传时忽略。") % {"sheet": SHEET},
@@ -179,7 +180,7 @@ def _write_notes(wb: Workbook, unit_report: UnitReport) -> None:
         % {"unit": unit_report.unit.name, "period": label},
     ]
     for line in lines:
-        ws.append([None, line])
+        xlsx.append(ws, [None, line])
         ws.cell(row=ws.max_row, column=2).alignment = WRAP
 
 
@@ -201,13 +202,28 @@ class _Reader:
                 _("找不到名为“%(sheet)s”的工作表（文件中的工作表：%(names)s）。请使用本页下载的填报表。")
                 % {"sheet": SHEET, "names": "、".join(workbook.sheetnames) or "—"}
             )
-        if NOTES_SHEET in names:
-            self._check_notes(workbook.worksheets[names.index(NOTES_SHEET)])
+        # The notes sheet names the unit and the period; without it a sheet of another unit or
+        # period would be read into this report.
+        if NOTES_SHEET not in names:
+            raise excel.FileRejected(
+                _("文件中没有“%(sheet)s”工作表，无法核对填报单位和调度期。请在本页重新下载填报表，填好后上传。")
+                % {"sheet": NOTES_SHEET}
+            )
+        self._check_notes(workbook.worksheets[names.index(NOTES_SHEET)])
         ws = workbook.worksheets[names.index(SHEET)]
-        # The cells that exist, not every coordinate up to the last one (see projects.excel).
-        cells: dict[tuple[int, int], Any] = ws._cells
+        if ws.sheet_state != "visible":
+            raise excel.FileRejected(
+                _("工作表“%(sheet)s”被隐藏了。请在 Excel 中取消隐藏，核对其中的内容后再上传。") % {"sheet": ws.title}
+            )
+        # The notes sheet is only read for the check above, so hiding it changes nothing.
+        notes_title = workbook.sheetnames[names.index(NOTES_SHEET)]
+        if hidden := xlsx.hidden_sheets(workbook, but=[notes_title]):
+            self.report.warnings.append(xlsx.hidden_warning(hidden))
+        # The cells that hold something, streamed and stopped at the row limit (see projects.xlsx).
+        sheet = xlsx.read_sheet(ws)
+        cells = sheet.cells
         self._header({col: cell for (row, col), cell in cells.items() if row == 1})
-        for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        for merged in sorted(sheet.merged, key=lambda r: (r.min_row, r.min_col)):
             column = self.columns.get(merged.min_col)
             self.error(
                 merged.min_row, column.label if column else get_column_letter(merged.min_col),
@@ -230,26 +246,30 @@ class _Reader:
                 found.setdefault(row, {})[column.key] = excel.REJECTED
             else:
                 found.setdefault(row, {})[column.key] = cell.value
-        if len(found) > excel.MAX_ROWS:
-            raise excel.FileRejected(
-                _("文件有 %(count)d 行数据，超过上限 %(limit)d 行。") % {"count": len(found), "limit": excel.MAX_ROWS}
-            )
         if not found:
             raise excel.FileRejected(_("“%(sheet)s”工作表中没有数据行（第2行起）。") % {"sheet": SHEET})
         return sorted(found.items())
 
     def _check_notes(self, ws: Any) -> None:
-        notes = {excel.normalize_header(ws.cell(row=r, column=1).value): ws.cell(row=r, column=2).value
-                 for r in range(1, 4)}
+        cells = xlsx.read_sheet(ws, max_rows=100, first_data_row=1).cells
+        notes = {
+            excel.normalize_header(getattr(cells.get((r, 1)), "value", None)): getattr(cells.get((r, 2)), "value", None)
+            for r in range(1, 4)
+        }
         key = excel.parse_text(notes.get(KEY_LABEL))
-        if key and key != period_key(self.unit_report):
+        unit = excel.parse_text(notes.get(UNIT_LABEL))
+        if not key or not unit:
+            raise excel.FileRejected(
+                _("“%(sheet)s”工作表前三行的填报单位或期号被删改，无法核对。请在本页重新下载填报表，填好后上传。")
+                % {"sheet": NOTES_SHEET}
+            )
+        if key != period_key(self.unit_report):
             raise excel.FileRejected(
                 _("这是“%(label)s”期（期号 %(key)s）的填报表，不能上传到%(period)s的月报。请在本页重新下载填报表。")
                 % {"label": excel.shown(notes.get(PERIOD_LABEL) or key), "key": key,
                    "period": self.unit_report.period.label}
             )
-        unit = excel.parse_text(notes.get(UNIT_LABEL))
-        if unit and unit != self.unit_report.unit.name:
+        if unit != self.unit_report.unit.name:
             raise excel.FileRejected(
                 _("这是“%(file_unit)s”的填报表，不能上传到%(unit)s的月报。")
                 % {"file_unit": excel.shown(unit), "unit": self.unit_report.unit.name}
@@ -292,10 +312,17 @@ def unit_sheet_import(*, by: Any, unit_report: UnitReport, upload: Any) -> excel
     reader = _Reader(unit_report)
     report = reader.report
     try:
-        rows = reader.read(excel.open_workbook(upload))
+        workbook = xlsx.open_upload(upload)
     except excel.FileRejected as rejected:
         report.errors.append(excel.Issue(None, "", rejected.message))
         return report
+    try:
+        rows = reader.read(workbook)
+    except excel.FileRejected as rejected:
+        report.errors.append(excel.Issue(None, "", rejected.message))
+        return report
+    finally:
+        workbook.close()
     if not rows:
         return report
     projects = {project.code: project for project in reporting.unit_projects(unit_report).only("pk", "code")}

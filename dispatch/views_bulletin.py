@@ -93,7 +93,9 @@ def bulletin_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _download(period: Period, kind: str) -> HttpResponse:
     bulletin = _bulletin(period)
-    if bulletin is None or bulletin.state != Bulletin.State.DONE:
+    # The linked files are complete whatever the state: a regeneration running or failed keeps the
+    # previous files linked until new ones are complete.
+    if bulletin is None:
         raise Http404
     field, digest = (bulletin.docx, bulletin.docx_sha256) if kind == "docx" else (bulletin.xlsx, bulletin.xlsx_sha256)
     if not field:

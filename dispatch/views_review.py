@@ -125,11 +125,10 @@ def period_open(request: HttpRequest) -> HttpResponse:
 def _period_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     user = require_office(request)
     period = get_object_or_404(Period, pk=pk)
-    step = {"close": services.period_close, "reopen": services.period_reopen, "publish": services.period_publish}
+    step = {"close": services.period_close, "reopen": services.period_reopen}
     done = {
         "close": _("%(period)s已截止填报。"),
         "reopen": _("%(period)s已重新开放填报。"),
-        "publish": _("%(period)s已发布，数据已冻结并生成快照。"),
     }
     try:
         period = step[action](period=period, by=user)
@@ -152,7 +151,16 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def period_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _period_action(request, pk, "publish")
+    """Publish; early or incomplete publication needs the reason the dialog asks for (see the service)."""
+    user = require_office(request)
+    period = get_object_or_404(Period, pk=pk)
+    try:
+        period = services.period_publish(period=period, by=user, reason=request.POST.get("reason", ""))
+    except services.DispatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("%(period)s已发布，数据已冻结并生成快照。") % {"period": period.label})
+    return redirect("dispatch:period_board", pk=pk)
 
 
 @dataclass
@@ -184,7 +192,7 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
     unit_ids = [r.unit_id for r in reports_list]
     # One grouped query each, whatever the number of units.
     project_counts = dict(
-        Project.objects.filter(lead_unit_id__in=unit_ids).order_by().values("lead_unit_id")
+        Project.objects.in_ledger().filter(lead_unit_id__in=unit_ids).order_by().values("lead_unit_id")
         .annotate(n=Count("pk")).values_list("lead_unit_id", "n")
     )
     reported_counts = dict(
@@ -227,6 +235,11 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         "can_act": user.is_office,
         "show_checks": show_checks,
         "today": today,
+        # What publishing now would leave out, for the publish dialog (the office only, while closed).
+        "publish_check": (
+            services.period_publish_check(period=period)
+            if user.is_office and period.state == Period.State.CLOSED else None
+        ),
     }
     return render(request, "dispatch/period_board.html", context)
 
@@ -237,7 +250,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     unit_report = unit_report_for(request, pk)
     user = current_user(request)
     period = unit_report.period
-    projects = list(Project.objects.filter(lead_unit_id=unit_report.unit_id).order_by("code"))
+    projects = list(Project.objects.in_ledger().filter(lead_unit_id=unit_report.unit_id).order_by("code"))
     ids = [p.pk for p in projects]
     rows_now = ProgressReport.objects.filter(project_id__in=ids, year=period.year, month=period.month, half=period.half)
     this = {r.project_id: r for r in rows_now}

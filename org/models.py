@@ -85,7 +85,7 @@ class Holiday(models.Model):
 
 
 class LoginAttempt(models.Model):
-    """Each login attempt, kept for lockout and as a record of access."""
+    """Each login attempt of the lockout window, as a record of access; older ones are removed."""
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     username = models.CharField(max_length=150, db_index=True)
@@ -98,6 +98,25 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {'ok' if self.succeeded else 'fail'}"
+
+
+class LoginThrottle(models.Model):
+    """The failed-login counter of one user name ("user:<name>") or one address ("ip:<address>").
+
+    One row per key, incremented by a single conditional UPDATE, so that attempts arriving at the
+    same moment cannot all be checked against the same count (org.security).
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败计数")
+        verbose_name_plural = _("登录失败计数")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.failures}"
 
 
 def holiday_overrides() -> dict[dt.date, bool]:

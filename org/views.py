@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import ngettext
 
-from org.security import client_ip, login_attempt_record, login_locked
+from org.security import client_ip, login_attempt_begin, login_attempt_record
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -21,7 +21,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = request.POST.get("username", "")
-        if login_locked(username, client_ip(request)):
+        if not login_attempt_begin(username, client_ip(request)):
             # An unbound form: binding it would check the password of a locked account.
             form = self.get_form_class()(request, initial={"username": username})
             minutes = max(1, -(-settings.LOGIN_LOCKOUT_SECONDS // 60))  # rounded up

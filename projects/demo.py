@@ -749,7 +749,9 @@ def _project_rows(
 
     reports: list[ProgressReport] = []
     percent = 0
-    problem_from = last_month - rng.randint(1, 2)
+    # Troubles of slow projects show in the last few months' reports, so the office has report
+    # problems to supervise in each recent bulletin (dispatch.demo).
+    problem_from = last_month - rng.randint(3, 5)
     behind = plan.behind if plan else 1.0
     end = finished if finished is not None else project.planned_completion
     for month, invested in zip(months, amounts, strict=True):

@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import io
 import logging
 import math
 import re
 import unicodedata
-import warnings
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,7 +31,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as N_
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -43,7 +40,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.services import audit_snapshot
 from org.models import Unit, User
-from projects import services
+from projects import services, xlsx
 from projects.forms import ProjectForm
 from projects.models import Construction, Level, Light, Project, ProjectType, Stage
 
@@ -52,15 +49,11 @@ log = logging.getLogger(__name__)
 SHEET = "重点项目"
 NOTES_SHEET = "填写说明"
 OPTIONS_SHEET = "可选值"
-MAX_ROWS = 20_000
-# Declared uncompressed size of all parts; zipfile never inflates a member beyond its declared
-# size, so checking the directory is enough to stop a zip bomb before openpyxl opens it.
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
-MAX_ZIP_MEMBERS = 2_000
+MAX_ROWS = xlsx.MAX_ROWS
 # Rows the template's dropdowns and number formats cover.
 TEMPLATE_ROWS = 2_000
 MAX_ERRORS_SHOWN = 1_000
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_CONTENT_TYPE = xlsx.XLSX_CONTENT_TYPE
 
 MONEY_FORMAT = "#,##0.00"
 COORD_FORMAT = "0.000000"
@@ -470,7 +463,7 @@ KIND_FORMAT = {Kind.MONEY: MONEY_FORMAT, Kind.COORD: COORD_FORMAT, Kind.DATE: DA
 
 
 def _header_cell(ws: Any, label: str, fill: PatternFill) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=label)
+    cell = xlsx.text_cell(ws, label)
     cell.font = HEADER_FONT
     cell.fill = fill
     cell.alignment = WRAP
@@ -554,6 +547,7 @@ class _CellPool:
     """
 
     def __init__(self, ws: Any, formats: Sequence[str | None]) -> None:
+        self.ws = ws
         self.cells = [_styled(ws, None, number_format) if number_format else None for number_format in formats]
 
     def fill(self, values: Sequence[Any]) -> list[Any]:
@@ -563,10 +557,10 @@ class _CellPool:
             if value is None or value == "":
                 row.append(None)
             elif cell is None:
-                row.append(value)
+                # A project's text is written as text, never as a formula (see projects.xlsx).
+                row.append(xlsx.text_cell(self.ws, value))
             else:
-                cell.value = value
-                row.append(cell)
+                row.append(xlsx.set_value(cell, value))
         return row
 
 
@@ -641,16 +635,16 @@ def _write_notes(wb: Workbook, *, plan_years: Sequence[int], derived: Sequence[s
         else:
             allowed = ""
         note = f"{formats[column.kind]}。{column.note}" if column.note else formats[column.kind]
-        ws.append([column.label, _("必填") if column.required else _("选填"), allowed, _wrapped(ws, note)])
+        xlsx.append(ws, [column.label, _("必填") if column.required else _("选填"), allowed, _wrapped(ws, note)])
     years = "、".join(plan_label(year) for year in plan_years)
-    ws.append([
+    xlsx.append(ws, [
         _("YYYY年计划投资(万元)"), _("选填"), "",
         _wrapped(ws, _("每年一列，列名如 %(years)s，可增加其他年度的列（2000—2100年）。数字，单位万元，最多2位小数，"
                        "不能超过总投资。留空表示不修改该年已有的计划，不会删除；如需删除某年计划，请在网页上编辑项目。")
                  % {"years": years}),
     ])
     for label in derived:
-        ws.append([label, _("只读"), "", _wrapped(ws, _("导出时附带的统计列，导入时忽略，修改无效。"))])
+        xlsx.append(ws, [label, _("只读"), "", _wrapped(ws, _("导出时附带的统计列，导入时忽略，修改无效。"))])
     ws.append([])
     general = [
         _("1. 只填写“%(sheet)s”工作表：第1行为列名（不要修改、不要合并），从第2行起每行一个项目。") % {"sheet": SHEET},
@@ -663,11 +657,11 @@ def _write_notes(wb: Workbook, *, plan_years: Sequence[int], derived: Sequence[s
         _("7. 每次导入都会记录变更（谁、何时、原值、新值），与网页修改一样可在项目页查看。"),
     ]
     for line in general:
-        ws.append([line])
+        xlsx.append(ws, [line])
 
 
 def _wrapped(ws: Any, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(ws, value=text)
+    cell = xlsx.text_cell(ws, text)
     cell.alignment = WRAP
     return cell
 
@@ -681,7 +675,8 @@ def _write_options(wb: Workbook, lookups: Lookups) -> None:
     towns = [u.name for u in lookups.active_units if u.kind == Unit.Kind.TOWN]
     leaders = [lookups.leader_label(u) for u in lookups.active_leaders]
     for index in range(max(len(units), len(towns), len(leaders))):
-        ws.append([names[index] if index < len(names) else None for names in (units, towns, leaders)])
+        # Names are typed by people: written as text (see projects.xlsx).
+        xlsx.append(ws, [names[index] if index < len(names) else None for names in (units, towns, leaders)])
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -719,90 +714,7 @@ class ImportReport:
         return sorted(self.errors, key=lambda issue: (issue.row or 0, issue.position, issue.column, issue.message))
 
 
-class FileRejected(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def _sniff(head: bytes) -> str | None:
-    """A message for a file that is recognisably not an xlsx, else None."""
-    if head.startswith(OLE2_MAGIC):
-        return _("这是旧版 Excel 97-2003（.xls）文件或加密的 Excel 文件。请在 Excel 中取消密码并“另存为”"
-                 "Excel 工作簿（.xlsx）后再上传。")
-    if head.startswith(ZIP_MAGICS):
-        return None
-    images = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"%PDF-")
-    if head.startswith(images):
-        return _("上传的是图片或 PDF，不是 Excel 文件。请上传 .xlsx 格式的 Excel 工作簿。")
-    if _looks_like_text(head):
-        return _("上传的是文本或 CSV 文件，不是 Excel 工作簿。请在 Excel 中打开后“另存为”.xlsx 格式再上传。")
-    return _("无法识别该文件，它不是 Excel 工作簿（.xlsx）。")
-
-
-def _looks_like_text(head: bytes) -> bool:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = head.decode(encoding)
-        except UnicodeDecodeError as error:
-            if error.start < len(head) - 4:
-                continue
-            # Only the last character was cut off by the sniffing window.
-            text = head[: error.start].decode(encoding, errors="ignore")
-        return bool(text) and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
-    return False
-
-
-def open_workbook(upload: Any) -> Any:
-    """Check the upload's size and structure, then load it; raises FileRejected with the reason."""
-    limit = settings.DIAODU_MAX_UPLOAD_BYTES
-    size = getattr(upload, "size", None)
-    if size is not None and size > limit:
-        raise FileRejected(
-            _("文件大小为 %(size).1f MB，超过上限 %(limit).0f MB。请删除无关的工作表、图片后再上传，或分批导入。")
-            % {"size": size / 1024 / 1024, "limit": limit / 1024 / 1024}
-        )
-    upload.seek(0)
-    head = upload.read(512)
-    if not head:
-        raise FileRejected(_("上传的文件是空的（0 字节）。"))
-    if message := _sniff(head):
-        raise FileRejected(message)
-    upload.seek(0)
-    data = upload.read(limit + 1)
-    if len(data) > limit:  # a file object that did not tell its size
-        raise FileRejected(_("文件超过上限 %(limit).0f MB。") % {"limit": limit / 1024 / 1024})
-    broken = _("文件已损坏，或不是有效的 Excel 工作簿（.xlsx）。请在 Excel 中打开并重新保存后再上传。")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            names = {info.filename for info in members}
-            if len(members) > MAX_ZIP_MEMBERS:
-                raise FileRejected(
-                    _("文件包含 %(count)d 个部件，不像是正常的 Excel 工作簿，不能导入。") % {"count": len(members)}
-                )
-            declared = sum(info.file_size for info in members)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
-        raise FileRejected(broken) from error
-    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise FileRejected(_("这是一个 zip 压缩包，但不是 Excel 工作簿（.xlsx）。请上传 .xlsx 文件。"))
-    if declared > MAX_UNCOMPRESSED_BYTES:
-        raise FileRejected(
-            _("文件解压后为 %(size).0f MB，超过上限 %(limit).0f MB，不能导入。")
-            % {"size": declared / 1024 / 1024, "limit": MAX_UNCOMPRESSED_BYTES / 1024 / 1024}
-        )
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about features it drops (extensions, unsupported validations).
-            warnings.simplefilter("ignore")
-            return load_workbook(io.BytesIO(data), read_only=False, data_only=False, keep_links=False)
-    except Exception as error:  # openpyxl raises many types for damaged parts; all mean the same to the user
-        log.warning("excel import: openpyxl could not load the file: %r", error)
-        raise FileRejected(broken) from error
+FileRejected = xlsx.FileRejected
 
 
 # A formula or error cell, already reported; its row is checked without it.
@@ -835,13 +747,15 @@ class LedgerImport:
 
     def run(self, upload: Any) -> ImportReport:
         try:
-            workbook = open_workbook(upload)
+            workbook = xlsx.open_upload(upload)
         except FileRejected as rejected:
             return self._fail(rejected.message)
         try:
             rows = self._read(workbook)
         except FileRejected as rejected:
             return self._fail(rejected.message)
+        finally:
+            workbook.close()
         if not rows:  # the header or the layout is wrong: the rows cannot be read
             return self.report
         outcomes = self._validate(rows)
@@ -866,11 +780,18 @@ class LedgerImport:
                 % {"sheet": SHEET, "names": "、".join(workbook.sheetnames) or "—"}
             )
         ws = workbook.worksheets[names.index(SHEET)]
-        # Iterating coordinates would create a cell for every empty one (a stray value in row
-        # 1,000,000 would mean millions); the cells that exist are in the sheet's own map.
-        cells: dict[tuple[int, int], Any] = ws._cells
+        if ws.sheet_state != "visible":
+            raise FileRejected(
+                _("工作表“%(sheet)s”被隐藏了。请在 Excel 中取消隐藏，核对其中的内容后再上传。") % {"sheet": ws.title}
+            )
+        if hidden := xlsx.hidden_sheets(workbook):
+            self.report.warnings.append(xlsx.hidden_warning(hidden))
+        # Only the cells that hold something, streamed: a stray value in row 1,000,000 is one
+        # cell, not a million empty rows, and a file over the row limit stops at the limit.
+        sheet = xlsx.read_sheet(ws)
+        cells = sheet.cells
         header = self._header({col: cell for (row, col), cell in cells.items() if row == 1})
-        for merged in sorted(ws.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        for merged in sorted(sheet.merged, key=lambda r: (r.min_row, r.min_col)):
             label = header.labels.get(merged.min_col) or get_column_letter(merged.min_col)
             self._error(
                 merged.min_row, label,
@@ -891,11 +812,6 @@ class LedgerImport:
         for col in sorted(stray):
             self.report.warnings.append(
                 _("第 %(letter)s 列没有列名，其中的内容已忽略。") % {"letter": get_column_letter(col)}
-            )
-        if len(rows) > MAX_ROWS:
-            raise FileRejected(
-                _("文件有 %(count)d 行数据，超过上限 %(limit)d 行，请分批导入。")
-                % {"count": len(rows), "limit": MAX_ROWS}
             )
         if not rows:
             raise FileRejected(_("“%(sheet)s”工作表中没有数据行（第2行起）。") % {"sheet": SHEET})

@@ -10,7 +10,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from org.models import Unit, User
-from projects.models import Level, Milestone, MilestoneTemplate, ProgressReport, Project, ProjectType, Stage
+from projects.models import (
+    LedgerState,
+    Level,
+    Milestone,
+    MilestoneTemplate,
+    ProgressReport,
+    Project,
+    ProjectType,
+    Stage,
+)
+from projects.services import ADJUSTABLE_FIELDS, OFFICE_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -51,9 +61,20 @@ class ProjectForm(forms.ModelForm[Project]):
             "remarks": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: Any, user: User, year: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, year: int, ask_reason: bool = False, **kwargs: Any) -> None:
+        """``ask_reason``: a unit's new project on the web form asks why it should enter the ledger
+        (an Excel import has no such column; its proposals say they came from the import)."""
         super().__init__(*args, **kwargs)
         self.year = year
+        # A unit's new project, or one still awaiting the office's decision, is a proposal.
+        self.proposing = not user.is_office and (
+            not self.instance.pk or self.instance.ledger_state == LedgerState.PROPOSED
+        )
+        if ask_reason and self.proposing and not self.instance.pk:
+            self.fields["reason"] = forms.CharField(
+                label=_("入库申请理由"), widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("单位新增的项目经项目办审核通过后纳入项目库。"),
+            )
         self.fields["plan_this_year"].label = _("%(year)d年计划投资(万元)") % {"year": year}
         self.fields["plan_next_year"].label = _("%(year)d年计划投资(万元)") % {"year": year + 1}
         _model_choice(self, "responsible_leader").queryset = User.objects.filter(role=User.Role.LEADER, is_active=True)
@@ -67,6 +88,16 @@ class ProjectForm(forms.ModelForm[Project]):
             _model_choice(self, "lead_unit").queryset = units
         _model_choice(self, "town").queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
         self.user = user
+        if not user.is_office and self.instance.pk and not self.proposing:
+            # Shown read-only: Django ignores a disabled field's posted value and keeps the
+            # project's, so a value posted by hand (or typed into an imported sheet) is never read.
+            # A unit asks for these through a 调整 request; only the office moves a project to
+            # another unit. (Disabled, not removed: the Excel import reports errors by field.)
+            for name in OFFICE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("由项目办确定；如需调整，请在项目页面提交调整申请。")
+            # The current lead unit is valid whatever the unit's reporter may choose (or if since deactivated).
+            _model_choice(self, "lead_unit").queryset = Unit.objects.filter(pk=self.instance.lead_unit_id)
         if self.instance.pk:
             plans = dict(self.instance.plans.values_list("year", "amount"))
             self.fields["plan_this_year"].initial = plans.get(year)
@@ -103,6 +134,50 @@ class ProjectForm(forms.ModelForm[Project]):
         }
 
 
+class AdjustRequestForm(forms.Form):
+    """A unit's 调整 request: the new values of the fields the office controls, and why."""
+
+    reason = forms.CharField(label=gettext_lazy("调整理由"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        fields: dict[str, forms.Field] = {}
+        for name in ADJUSTABLE_FIELDS:
+            model_field = Project._meta.get_field(name)
+            assert hasattr(model_field, "formfield")
+            field = model_field.formfield()
+            assert field is not None
+            field.initial = getattr(project, name)
+            if name in {"planned_start", "planned_completion"}:
+                field.widget = DATE_WIDGET
+            fields[name] = field
+        self.fields = {**fields, "reason": self.fields["reason"]}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("planned_start"), data.get("planned_completion")
+        if start and end and end < start:
+            self.add_error("planned_completion", _("计划竣工日期不能早于计划开工日期。"))
+        return data
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("退库原因"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ChangeDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", gettext_lazy("批准")), ("reject", gettext_lazy("驳回"))])
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label=gettext_lazy("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "reject" and not (data.get("note") or "").strip():
+            self.add_error("note", _("驳回时请填写审核意见。"))
+        return data
+
+
 class LedgerFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("搜索"), required=False)
     year = forms.IntegerField(label=gettext_lazy("年度"), required=False, min_value=2000, max_value=2100)
@@ -113,6 +188,11 @@ class LedgerFilterForm(forms.Form):
     lead_unit = forms.ModelChoiceField(label=gettext_lazy("牵头单位"), queryset=Unit.objects.none(), required=False)
     town = forms.ModelChoiceField(label=gettext_lazy("属地镇街"), queryset=Unit.objects.none(), required=False)
     leader = forms.ModelChoiceField(label=gettext_lazy("包靠领导"), queryset=User.objects.none(), required=False)
+    ledger_state = forms.ChoiceField(
+        label=gettext_lazy("在库状态"), required=False,
+        choices=[("", gettext_lazy("在库项目")), (LedgerState.WITHDRAWN.value, gettext_lazy("已退库项目")),
+                 ("all", gettext_lazy("在库及已退库"))],
+    )
     sort = forms.CharField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -58,7 +58,20 @@ class Light(models.TextChoices):
     RED = rules.RED, _("红灯")
 
 
+class LedgerState(models.TextChoices):
+    """Whether a project is in the ledger. Only the office puts a project in or takes it out."""
+
+    PROPOSED = "proposed", _("待审核入库")
+    ACTIVE = "active", _("在库")
+    REJECTED = "rejected", _("未获入库")
+    WITHDRAWN = "withdrawn", _("已退库")
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
+    def in_ledger(self) -> ProjectQuerySet:
+        """The live ledger: approved and not withdrawn. What is listed, mapped, reported and counted."""
+        return self.filter(ledger_state=LedgerState.ACTIVE)
+
     def visible_to(self, user: User) -> ProjectQuerySet:
         """Projects the user may see: a unit reporter only those led by or located in the unit."""
         if not user.is_authenticated:
@@ -149,6 +162,16 @@ class Project(models.Model):
     service_officer = models.CharField(_("服务专员"), max_length=30, blank=True)
     remarks = models.TextField(_("备注"), blank=True)
 
+    # Set only by the office's services (never by a form), and editable so the audit records them.
+    ledger_state = models.CharField(
+        _("入库状态"), max_length=10, choices=LedgerState.choices, default=LedgerState.ACTIVE, db_index=True
+    )
+    withdrawn_on = models.DateField(_("退库日期"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "org.User", verbose_name=_("退库经办人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_reason = models.TextField(_("退库原因"), blank=True)
+
     # The light is derived (projects/rules.py); it is stored so the ledger can filter and
     # count by it, and refreshed whenever its inputs change and daily as time passes.
     light = models.CharField(_("红黄绿灯"), max_length=6, choices=Light.choices, default=Light.GREEN, editable=False)
@@ -173,6 +196,10 @@ class Project(models.Model):
         return f"{self.code} {self.name}"
 
     @property
+    def in_ledger(self) -> bool:
+        return self.ledger_state == LedgerState.ACTIVE
+
+    @property
     def alert_reasons(self) -> list[list[str]]:
         """The stored reasons that are not green: what the ledger shows beside the light."""
         return [reason for reason in self.light_reasons if reason[0] != rules.GREEN]
@@ -187,6 +214,61 @@ class Project(models.Model):
 
     def invested_in_year(self, year: int) -> Decimal:
         return self.reports.filter(year=year).aggregate(total=Sum("invested"))["total"] or ZERO
+
+
+class ProjectChange(models.Model):
+    """A unit's request to put a project in the ledger (入库), change what the office controls
+    (调整: level, total investment, planned dates) or take it out (退库); the office decides.
+
+    ``proposed`` and ``current`` hold field name -> value as text (the form's own format), so a
+    request reads the same after the project has changed. ``version`` goes up on every write,
+    so two office users deciding at once cannot both win.
+    """
+
+    class Kind(models.TextChoices):
+        ENTER = "enter", _("入库")
+        ADJUST = "adjust", _("调整")
+        WITHDRAW = "withdraw", _("退库")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(_("申请类型"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    proposed: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        _("申请的新值"), default=dict, blank=True
+    )
+    current: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(
+        _("申请时的原值"), default=dict, blank=True
+    )
+    reason = models.TextField(_("申请理由"))
+    requested_by = models.ForeignKey(
+        "org.User", verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="project_changes"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        "org.User", verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审核意见"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("项目入库、调整、退库申请")
+        verbose_name_plural = _("项目入库、调整、退库申请")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind"], condition=Q(state="pending"), name="change_one_pending_per_kind"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.get_kind_display()}"
 
 
 class AnnualPlan(models.Model):
@@ -209,6 +291,9 @@ class AnnualPlan(models.Model):
 class MilestoneTemplate(models.Model):
     """A standard sequence of milestones for a project type, for reverse scheduling."""
 
+    # Filled by a data migration: a restore (core.backup) replaces these rows with the archive's.
+    seeded_by_migrations = True
+
     name = models.CharField(_("模板名称"), max_length=60, unique=True)
     project_type = models.CharField(_("适用项目类型"), max_length=16, choices=ProjectType.choices)
 
@@ -225,6 +310,8 @@ class MilestoneTemplate(models.Model):
 
 
 class MilestoneTemplateStep(models.Model):
+    seeded_by_migrations = True
+
     template = models.ForeignKey(MilestoneTemplate, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(_("顺序"))
     name = models.CharField(_("节点名称"), max_length=40)
@@ -286,6 +373,10 @@ class ProgressReport(models.Model):
         "org.User", verbose_name=_("填报人"), null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # Reviewed by the project office: set when the office approves the unit's report of the month
+    # (or enters the row itself), cleared when the report is returned or a unit changes the row.
+    # The light uses every row, and says when some of them were not reviewed (rules.py, rule 6).
+    approved = models.BooleanField(_("已审核"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("月度进度")

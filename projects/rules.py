@@ -31,6 +31,12 @@ same in Chinese with the configured thresholds filled in):
 5. The project's light is the worst of all the above. Its reasons are listed
    worst first, in the order milestones, start, investment within one colour;
    a green project still lists why it is green.
+6. Unreviewed figures (未审核数据): the light is computed from the live
+   figures, including monthly progress a unit has entered that the project
+   office has not yet approved. Such figures do not change how the light is
+   decided, but the light says so: a last reason, carrying the project's own
+   light, names the months whose progress is still unreviewed. Progress the
+   office entered itself counts as reviewed. (docs/rules.md records why.)
 
 Reverse scheduling works back from a target date: the last step is due on the
 target (or the working day before it, if the target is not a working day), and
@@ -70,6 +76,7 @@ __all__ = [
     "reverse_schedule",
     "rules_in_words",
     "schedule_percent",
+    "unreviewed_text",
 ]
 
 GREEN: Final = "green"
@@ -88,6 +95,7 @@ RULE_INVESTMENT_BEHIND: Final = "investment_behind"
 RULE_INVESTMENT_ON_TRACK: Final = "investment_on_track"
 RULE_INVESTMENT_NOT_DUE: Final = "investment_not_due"  # schedule still 0%
 RULE_NO_PLAN: Final = "no_plan"
+RULE_UNREVIEWED: Final = "unreviewed"  # a note on the figures, not a rule that lights anything
 
 _ONE_DECIMAL = Decimal("0.1")
 _HUNDRED = Decimal(100)
@@ -184,6 +192,9 @@ class ProjectFacts:
     milestones: Sequence[MilestoneFact]
     annual_plan: Decimal | None  # this year's planned investment, 万元
     invested_ytd: Decimal  # invested this year through the last reported month, 万元
+    # Labels of the months (e.g. "2026年11月") whose progress fed invested_ytd but the project
+    # office has not approved yet; empty when every figure used was reviewed.
+    unreviewed: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -360,7 +371,18 @@ def compute_light(
     # sorted() is stable, so within one colour the rule order above survives.
     reasons.sort(key=lambda reason: -SEVERITY[reason.light])
     # The investment rule always yields a reason, so reasons is never empty.
-    return LightResult(light=reasons[0].light, reasons=tuple(reasons))
+    light = reasons[0].light
+    if facts.unreviewed:
+        # Last, and in the project's own colour, so that wherever the light's reasons are shown
+        # (a red project's page in the bulletin included) the reader learns the light stands on
+        # figures nobody has reviewed yet.
+        reasons.append(Reason(RULE_UNREVIEWED, light, unreviewed_text(facts.unreviewed)))
+    return LightResult(light=light, reasons=tuple(reasons))
+
+
+def unreviewed_text(months: Sequence[str]) -> str:
+    """The note for a light computed from progress the project office has not approved."""
+    return _("含未审核数据：%(months)s进度由单位填报，项目办尚未审核") % {"months": "、".join(months)}
 
 
 def rules_in_words(thresholds: LightThresholds = DEFAULT_THRESHOLDS) -> list[str]:
@@ -393,6 +415,11 @@ def rules_in_words(thresholds: LightThresholds = DEFAULT_THRESHOLDS) -> list[str
         )
         % values,
         _("项目灯色取以上各项中最严重的一项：红灯重于黄灯，黄灯重于绿灯。"),
+        _(
+            "灯色按当前数据计算，包括单位已填报、项目办尚未审核的月度进度；"
+            "用到未审核数据时，灯色说明中注明“含未审核数据”及所涉月份。"
+            "项目办自行录入的进度视为已审核。"
+        ),
     ]
 
 

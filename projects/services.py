@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -23,10 +23,12 @@ from projects import rules
 from projects.models import (
     ZERO,
     AnnualPlan,
+    LedgerState,
     Milestone,
     MilestoneTemplate,
     ProgressReport,
     Project,
+    ProjectChange,
 )
 
 
@@ -49,9 +51,38 @@ def name_initials(name: str) -> str:
 
 
 # --- lights -------------------------------------------------------------------------------
+#
+# Which figures feed the light (docs/rules.md): the live ones, reviewed or not. The months of
+# the year up to the assessment date count; a month whose progress the project office has not
+# approved yet is named in the light's reasons ("含未审核数据"), so nobody takes it as reviewed.
+
+def _month_label(year: int, month: int, half: int) -> str:
+    if half == 1:
+        return _("%(year)d年%(month)d月上半月") % {"year": year, "month": month}
+    if half == 2:
+        return _("%(year)d年%(month)d月下半月") % {"year": year, "month": month}
+    return _("%(year)d年%(month)d月") % {"year": year, "month": month}
+
+
+def _reports_used(as_of: dt.date) -> Any:
+    """Progress rows a light as of ``as_of`` adds up: the year's months up to that date's month."""
+    return ProgressReport.objects.filter(year=as_of.year, month__lte=as_of.month)
+
+
+def _unreviewed_months(project_ids: Iterable[int], as_of: dt.date) -> dict[int, list[str]]:
+    months: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        _reports_used(as_of).filter(project_id__in=list(project_ids), approved=False)
+        .order_by("project_id", "month", "half").values_list("project_id", "year", "month", "half")
+    )
+    for project_id, year, month, half in rows:
+        months[project_id].append(_month_label(year, month, half))
+    return months
+
 
 def _facts(
-    project: Project, milestones: Iterable[Milestone], plan: Decimal | None, ytd: Decimal
+    project: Project, milestones: Iterable[Milestone], plan: Decimal | None, ytd: Decimal,
+    unreviewed: Iterable[str] = (),
 ) -> rules.ProjectFacts:
     return rules.ProjectFacts(
         stage=project.stage,
@@ -60,6 +91,7 @@ def _facts(
         milestones=[rules.MilestoneFact(m.name, m.planned_date, m.actual_date) for m in milestones],
         annual_plan=plan,
         invested_ytd=ytd,
+        unreviewed=tuple(unreviewed),
     )
 
 
@@ -67,8 +99,9 @@ def project_light(project: Project, *, as_of: dt.date | None = None) -> rules.Li
     """The light of one project computed now from the database, with its reasons."""
     as_of = as_of or today()
     plan = project.plans.filter(year=as_of.year).values_list("amount", flat=True).first()
+    ytd = _reports_used(as_of).filter(project=project).aggregate(total=Sum("invested"))["total"] or ZERO
     return rules.compute_light(
-        _facts(project, project.milestones.all(), plan, project.invested_in_year(as_of.year)),
+        _facts(project, project.milestones.all(), plan, ytd, _unreviewed_months([project.pk], as_of)[project.pk]),
         as_of=as_of,
         thresholds=light_thresholds(),
     )
@@ -91,12 +124,18 @@ def project_light_refresh(project: Project, *, as_of: dt.date | None = None) -> 
 
 
 @translation.override(settings.LANGUAGE_CODE)
-def lights_refresh_all(*, as_of: dt.date | None = None, batch: int = 2000) -> dict[str, int]:
-    """Recompute every project's light in batches, a fixed number of queries per batch."""
+def lights_refresh_all(
+    *, as_of: dt.date | None = None, batch: int = 2000, project_ids: Iterable[int] | None = None
+) -> dict[str, int]:
+    """Recompute every project's light (or those of ``project_ids``), a fixed number of queries per batch."""
     as_of = as_of or today()
     thresholds = light_thresholds()
     counts: dict[str, int] = defaultdict(int)
-    ids = list(Project.objects.order_by("pk").values_list("pk", flat=True))
+    # Withdrawn and proposed projects are not in the ledger: their lights are not kept up to date.
+    projects_all = (
+        Project.objects.in_ledger() if project_ids is None else Project.objects.filter(pk__in=list(project_ids))
+    )
+    ids = list(projects_all.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         projects = list(Project.objects.filter(pk__in=chunk).prefetch_related("milestones"))
@@ -104,13 +143,17 @@ def lights_refresh_all(*, as_of: dt.date | None = None, batch: int = 2000) -> di
             AnnualPlan.objects.filter(project_id__in=chunk, year=as_of.year).values_list("project_id", "amount")
         )
         ytd = dict(
-            ProgressReport.objects.filter(project_id__in=chunk, year=as_of.year)
+            _reports_used(as_of).filter(project_id__in=chunk)
             .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
         )
+        unreviewed = _unreviewed_months(chunk, as_of)
         changed = []
         for project in projects:
             result = rules.compute_light(
-                _facts(project, project.milestones.all(), plans.get(project.pk), ytd.get(project.pk) or ZERO),
+                _facts(
+                    project, project.milestones.all(), plans.get(project.pk), ytd.get(project.pk) or ZERO,
+                    unreviewed.get(project.pk, ()),
+                ),
                 as_of=as_of,
                 thresholds=thresholds,
             )
@@ -148,17 +191,99 @@ def _save_plans(*, by: Any, project: Project, plans: Mapping[int, Decimal | None
         audit_record(by=by, instance=plan, before=before, subject=project, source=source)
 
 
+# Fields of a project in the ledger that only the office changes. A unit asks for the adjustable
+# ones through a 调整 request; the lead unit decides which unit's report carries the project
+# (and who may write its progress), so only the office moves it, never a unit.
+ADJUSTABLE_FIELDS = ("level", "total_investment", "planned_start", "planned_completion")
+OFFICE_FIELDS = ("lead_unit", *ADJUSTABLE_FIELDS)
+
+
+def _is_office(user: Any) -> bool:
+    return bool(getattr(user, "is_office", False))
+
+
+def _closed_unit_report(unit_ids: Iterable[int | None]) -> Any:
+    """A unit report of these units that is submitted or approved in a period not yet published.
+
+    Such a report covers every project its unit leads, as handed in: taking a project out of it
+    (or adding one) would change a report behind the back of the unit and the reviewer.
+    """
+    from dispatch.models import Period, UnitReport
+
+    return (
+        UnitReport.objects.filter(
+            unit_id__in={pk for pk in unit_ids if pk is not None},
+            state__in=[UnitReport.State.SUBMITTED, UnitReport.State.APPROVED],
+        )
+        .exclude(period__state=Period.State.PUBLISHED)
+        .select_related("unit", "period")
+        .order_by("period__year", "period__month", "period__half")
+        .first()
+    )
+
+
+def project_move_lock_reason(*, project: Project, to_unit_id: int | None = None) -> str | None:
+    """Why the project cannot change its lead unit now, or None. The office is bound too."""
+    closed = _closed_unit_report([project.lead_unit_id, to_unit_id])
+    if closed is None:
+        return None
+    return _(
+        "%(unit)s%(period)s的月报%(state)s，不能调入或调出项目；请先由项目办退回该月报，再调整牵头单位。"
+    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.get_state_display()}
+
+
+def project_withdraw_lock_reason(*, project: Project) -> str | None:
+    """Why the project cannot leave the ledger now, or None."""
+    closed = _closed_unit_report([project.lead_unit_id])
+    if closed is None:
+        return None
+    return _(
+        "%(unit)s%(period)s的月报%(state)s，其中包含本项目，暂不能退库；请先由项目办退回该月报，或在该期发布后再办理。"
+    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.get_state_display()}
+
+
+def _check_office_fields(*, by: Any, project: Project, stored: Project | None) -> None:
+    """Refuse what a form cannot stop: a crafted request, an import, a script acting as a unit."""
+    if stored is None:
+        if not _is_office(by) and project.ledger_state != LedgerState.PROPOSED:
+            raise ValidationError(_("只有项目办可以将项目直接纳入项目库；单位新增的项目须提交入库申请。"))
+        return
+    if project.ledger_state != stored.ledger_state and not _is_office(by):
+        raise ValidationError(_("只有项目办可以将项目纳入或移出项目库。"))
+    changed = [name for name in OFFICE_FIELDS if getattr(project, f"{name}_id" if name == "lead_unit" else name)
+               != getattr(stored, f"{name}_id" if name == "lead_unit" else name)]
+    if changed and not _is_office(by) and stored.ledger_state != LedgerState.PROPOSED:
+        raise ValidationError(
+            _("牵头单位、项目级别、总投资和计划日期只有项目办可以修改；如需调整，请提交调整申请。")
+        )
+    if project.lead_unit_id != stored.lead_unit_id and stored.ledger_state == LedgerState.ACTIVE:
+        reason = project_move_lock_reason(project=stored, to_unit_id=project.lead_unit_id)
+        if reason:
+            raise ValidationError(reason)
+
+
 @transaction.atomic
 def project_save(
-    *, by: Any, project: Project, plans: Mapping[int, Decimal | None] | None = None, source: str = "form"
+    *,
+    by: Any,
+    project: Project,
+    plans: Mapping[int, Decimal | None] | None = None,
+    source: str = "form",
+    reason: str = "",
 ) -> Project:
     """Create or update ``project`` (an instance carrying the new values) and its annual plans.
 
-    Returns the saved project; an update that changes nothing writes nothing.
+    The office writes straight into the ledger. Anyone else creates a proposal (入库申请, with
+    ``reason``) that enters the ledger when the office approves it, and cannot change the fields
+    the office controls. Returns the saved project; an update that changes nothing writes nothing.
     """
     before: dict[str, tuple[str, str]] = {}
-    if project.pk:
-        before = audit_snapshot(Project.objects.get(pk=project.pk))
+    stored = Project.objects.select_for_update().get(pk=project.pk) if project.pk else None
+    if stored is None and not _is_office(by):
+        project.ledger_state = LedgerState.PROPOSED
+    _check_office_fields(by=by, project=project, stored=stored)
+    if stored is not None:
+        before = audit_snapshot(stored)
     project.initials = name_initials(project.name)
     after = audit_snapshot(project)
     if not project.pk or before != after:
@@ -166,17 +291,61 @@ def project_save(
         audit_record(by=by, instance=project, before=before, source=source)
     if plans:
         _save_plans(by=by, project=project, plans=plans, source=source)
+    if stored is None and project.ledger_state == LedgerState.PROPOSED:
+        if not reason.strip() and source == "excel":
+            reason = _("通过 Excel 导入提交")
+        _change_create(by=by, project=project, kind=ProjectChange.Kind.ENTER, proposed={}, reason=reason)
     project_light_refresh(project)
     return project
 
 
+def project_delete_refusal(project: Project) -> str | None:
+    """Why the project cannot be deleted, or None. Reported months are history: withdraw instead."""
+    if project.reports.exists():
+        text = _("项目 %(name)s 已有月度进度记录，历史数据不能删除；如项目不再调度，请办理退库。")
+        return text % {"name": project.name}
+    return None
+
+
 @transaction.atomic
 def project_delete(*, by: Any, project: Project) -> None:
+    """Delete a project that was never reported (a mistaken entry, a refused proposal). Office only."""
+    if not _is_office(by):
+        raise PermissionDenied
+    refusal = project_delete_refusal(project)
+    if refusal:
+        raise ValidationError(refusal)
     before = audit_snapshot(project)
     pk = project.pk
     project.delete()
     project.pk = pk
     audit_record(by=by, instance=project, before=before, action=AuditEntry.Action.DELETE)
+
+
+@transaction.atomic
+def project_withdraw(*, by: Any, project: Project, reason: str, on: dt.date | None = None) -> Project:
+    """Take a project out of the ledger (退库). Everything it reported stays and keeps pointing to it;
+    it is no longer listed, mapped or reported in new periods. Office only."""
+    if not _is_office(by):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError(_("请填写退库原因。"))
+    stored = Project.objects.select_for_update().get(pk=project.pk)
+    if stored.ledger_state != LedgerState.ACTIVE:
+        raise ValidationError(_("该项目不在项目库中，不能退库。"))
+    lock = project_withdraw_lock_reason(project=stored)
+    if lock:
+        raise ValidationError(lock)
+    before = audit_snapshot(stored)
+    stored.ledger_state = LedgerState.WITHDRAWN
+    stored.withdrawn_on = on or today()
+    stored.withdrawn_by = by
+    stored.withdrawal_reason = reason.strip()
+    stored.save(update_fields=["ledger_state", "withdrawn_on", "withdrawn_by", "withdrawal_reason", "updated_at"])
+    audit_record(by=by, instance=stored, before=before, source="withdraw")
+    for name in ("ledger_state", "withdrawn_on", "withdrawn_by_id", "withdrawal_reason"):
+        setattr(project, name, getattr(stored, name))
+    return project
 
 
 # --- milestones ---------------------------------------------------------------------------
@@ -269,6 +438,8 @@ def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> P
     if before and before == audit_snapshot(report):
         return report
     report.reported_by = by if getattr(by, "pk", None) else None
+    # A unit's change is unreviewed until the office approves its report; the office's own counts as reviewed.
+    report.approved = bool(getattr(by, "is_office", False))
     report.save()
     audit_record(by=by, instance=report, before=before, subject=report.project, source=source)
     project_light_refresh(report.project)
@@ -298,3 +469,126 @@ def progress_table(project: Project, year: int) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+# --- ledger changes (入库、调整、退库) ------------------------------------------------------
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _field_text(project: Project, name: str) -> str:
+    """A field's value as a change request stores it (``proposed`` and ``current``)."""
+    return _as_text(getattr(project, name))
+
+
+def change_values(project: Project, values: Mapping[str, Any]) -> dict[str, str]:
+    """The requested values that differ from the project's, as text."""
+    proposed = {}
+    for name in ADJUSTABLE_FIELDS:
+        if name in values and values[name] != getattr(project, name):
+            proposed[name] = _as_text(values[name])
+    return proposed
+
+
+def _change_create(
+    *, by: Any, project: Project, kind: str, proposed: Mapping[str, str], reason: str
+) -> ProjectChange:
+    if ProjectChange.objects.filter(project=project, kind=kind, state=ProjectChange.State.PENDING).exists():
+        raise ValidationError(_("该项目已有一个待审核的%(kind)s申请，请等项目办审核后再提交。") % {
+            "kind": ProjectChange.Kind(kind).label
+        })
+    change = ProjectChange.objects.create(
+        project=project,
+        kind=kind,
+        proposed=dict(proposed),
+        current={name: _field_text(project, name) for name in proposed},
+        reason=reason.strip(),
+        requested_by=by,
+    )
+    audit_record(by=by, instance=change, before={}, subject=project, source="change")
+    return change
+
+
+@transaction.atomic
+def project_change_request(
+    *, by: Any, project: Project, kind: str, reason: str, values: Mapping[str, Any] | None = None
+) -> ProjectChange:
+    """A unit asks the office to adjust (调整) or withdraw (退库) a project in the ledger.
+
+    (入库 requests are made by ``project_save`` when a unit creates a project.)
+    """
+    if not reason.strip():
+        raise ValidationError(_("请填写申请理由。"))
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.ledger_state != LedgerState.ACTIVE:
+        raise ValidationError(_("该项目不在项目库中，不能申请调整或退库。"))
+    proposed: dict[str, str] = {}
+    if kind == ProjectChange.Kind.ADJUST:
+        proposed = change_values(project, values or {})
+        if not proposed:
+            raise ValidationError(_("申请的数值与现有数值相同，没有需要调整的内容。"))
+    elif kind != ProjectChange.Kind.WITHDRAW:
+        raise ValidationError(_("不支持的申请类型。"))
+    return _change_create(by=by, project=project, kind=kind, proposed=proposed, reason=reason)
+
+
+def _change_claim(*, by: Any, change: ProjectChange, version: int, state: str, note: str) -> ProjectChange:
+    """Decide the change if nobody else has since: the version check is one UPDATE, so of two
+    office users deciding at once exactly one wins and the other is told."""
+    if not _is_office(by):
+        raise PermissionDenied
+    now = timezone.now()
+    won = ProjectChange.objects.filter(
+        pk=change.pk, version=version, state=ProjectChange.State.PENDING
+    ).update(state=state, decided_by=by, decided_at=now, decision_note=note.strip(), version=version + 1)
+    if not won:
+        raise ValidationError(_("该申请刚刚已被他人处理，请刷新页面查看最新状态。"))
+    before = audit_snapshot(change)
+    change.refresh_from_db()
+    audit_record(by=by, instance=change, before=before, subject=change.project, source="change")
+    return change
+
+
+@transaction.atomic
+def project_change_approve(*, by: Any, change: ProjectChange, version: int, note: str = "") -> ProjectChange:
+    """Approve a request and carry it out on the project, audited like the office's own edits."""
+    change = _change_claim(by=by, change=change, version=version, state=ProjectChange.State.APPROVED, note=note)
+    project = Project.objects.get(pk=change.project_id)
+    if change.kind == ProjectChange.Kind.ENTER:
+        if project.ledger_state != LedgerState.PROPOSED:
+            raise ValidationError(_("该项目已不是待审核入库状态。"))
+        project.ledger_state = LedgerState.ACTIVE
+        project_save(by=by, project=project, source="change")
+    elif change.kind == ProjectChange.Kind.ADJUST:
+        for name, text in change.proposed.items():
+            if name not in ADJUSTABLE_FIELDS:
+                continue
+            field = Project._meta.get_field(name)
+            assert isinstance(field, models.Field)
+            setattr(project, name, field.to_python(text or None))
+        project.full_clean(exclude=["code"])
+        project_save(by=by, project=project, source="change")
+    else:
+        project_withdraw(by=by, project=project, reason=change.reason)
+    return change
+
+
+@transaction.atomic
+def project_change_reject(*, by: Any, change: ProjectChange, version: int, note: str) -> ProjectChange:
+    """Refuse a request with the office's reasons; a refused proposal stays out of the ledger."""
+    if not note.strip():
+        raise ValidationError(_("驳回时请填写审核意见。"))
+    change = _change_claim(by=by, change=change, version=version, state=ProjectChange.State.REJECTED, note=note)
+    if change.kind == ProjectChange.Kind.ENTER:
+        project = Project.objects.get(pk=change.project_id)
+        if project.ledger_state == LedgerState.PROPOSED:
+            project.ledger_state = LedgerState.REJECTED
+            project_save(by=by, project=project, source="change")
+    return change

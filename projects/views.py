@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, IntegerField, ProtectedError, Q, QuerySet, Sum, Value, When
 from django.forms import modelformset_factory
@@ -23,14 +23,17 @@ from org.access import current_user, require_office
 from org.models import User
 from projects import rules, services
 from projects.forms import (
+    AdjustRequestForm,
     BaseMilestoneFormSet,
+    ChangeDecisionForm,
     LedgerFilterForm,
     MilestoneForm,
     ProgressForm,
     ProjectForm,
     ScheduleForm,
+    WithdrawForm,
 )
-from projects.models import ZERO, AnnualPlan, Milestone, ProgressReport, Project
+from projects.models import ZERO, AnnualPlan, LedgerState, Level, Milestone, ProgressReport, Project, ProjectChange
 
 PAGE_SIZE = 50
 SORTS = {
@@ -62,6 +65,8 @@ def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Proje
 
 
 def _can_create(user: User) -> bool:
+    """Whether the user adds projects (by form or Excel import). The office's go straight into the
+    ledger; a unit's are proposals (入库申请) until the office approves them."""
     return user.is_office or (user.role == User.Role.REPORTER and user.unit_id is not None)
 
 
@@ -78,6 +83,13 @@ def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[P
     """The user's projects filtered by the ledger form; shared by the page and the Excel export."""
     qs = Project.objects.visible_to(user)
     data = _valid_filters(form)
+    state = data.get("ledger_state")
+    if state == LedgerState.WITHDRAWN:
+        qs = qs.filter(ledger_state=LedgerState.WITHDRAWN)
+    elif state == "all":
+        qs = qs.filter(ledger_state__in=[LedgerState.ACTIVE, LedgerState.WITHDRAWN])
+    else:
+        qs = qs.in_ledger()
     if q := (data.get("q") or "").strip():
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower()))
     for name in ("level", "project_type", "stage", "light"):
@@ -110,13 +122,10 @@ def ledger(request: HttpRequest) -> HttpResponse:
     )
     totals = {"total": figures["total"]}
     light_counts = {code: figures[f"light_{code}"] for code in rules.SEVERITY if figures[f"light_{code}"]}
-    plans = AnnualPlan.objects.filter(year=year)
-    reports = ProgressReport.objects.filter(year=year)
-    if qs.query.has_filters():
-        # Unfiltered, every project is in scope and "project IN (every project)" would
-        # only add a semi-join over each report of the year (20,000 projects: ~30 ms).
-        ids = qs.values("pk")
-        plans, reports = plans.filter(project__in=ids), reports.filter(project__in=ids)
+    # Always restricted to the listed projects: proposals and withdrawn projects are not counted.
+    ids = qs.values("pk")
+    plans = AnnualPlan.objects.filter(year=year, project__in=ids)
+    reports = ProgressReport.objects.filter(year=year, project__in=ids)
     totals["plan"] = plans.aggregate(s=Sum("amount"))["s"] or ZERO
     totals["ytd"] = reports.aggregate(s=Sum("invested"))["s"] or ZERO
     sort = request.GET.get("sort", "code")
@@ -160,6 +169,8 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "query": params.urlencode(),
         "query_without_sort": urlencode([(k, v) for k, v in params.items() if k != "sort"]),
         "can_create": _can_create(user),
+        "pending_changes": ProjectChange.objects.filter(state=ProjectChange.State.PENDING).count()
+        if user.is_office else 0,
         "as_of": services.today(),
     }
     template = "projects/_ledger_table.html" if request.headers.get("HX-Request") else "projects/ledger.html"
@@ -177,6 +188,10 @@ def _year_param(request: HttpRequest, *, default: int) -> int:
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk)
     user = current_user(request)
+    can_edit = _can_change(user, project)
+    changes = list(project.changes.select_related("requested_by", "decided_by")[:50])
+    for change in changes:
+        change.rows = _change_rows(change)  # type: ignore[attr-defined]
     as_of = services.today()
     year = _year_param(request, default=as_of.year)
     result = services.project_light(project, as_of=as_of)
@@ -215,12 +230,42 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": history_for(project)[:200],
         "gantt": gantt,
         "chart": chart,
-        "can_edit": Project.objects.editable_by(user).filter(pk=pk).exists(),
-        "can_delete": user.is_office,
+        "can_edit": can_edit,
+        "can_report": can_edit and project.in_ledger,
+        "can_request": can_edit and project.in_ledger and not user.is_office,
+        "can_withdraw": user.is_office and project.in_ledger,
+        "can_delete": user.is_office and services.project_delete_refusal(project) is None,
+        "changes": changes,
         "as_of": as_of,
         "problems": problems_for_project(project, user),
     }
     return render(request, "projects/detail.html", context)
+
+
+def _can_change(user: User, project: Project) -> bool:
+    """Whether the user may edit the project now: a unit only while it is in the ledger or proposed."""
+    if not Project.objects.editable_by(user).filter(pk=project.pk).exists():
+        return False
+    return user.is_office or project.ledger_state in {LedgerState.ACTIVE, LedgerState.PROPOSED}
+
+
+def _get_changeable(request: HttpRequest, pk: int) -> Project:
+    project = _get_project(request, pk, write=True)
+    if not _can_change(current_user(request), project):
+        raise PermissionDenied
+    return project
+
+
+def _save_form(request: HttpRequest, form: ProjectForm, **extra: Any) -> Project | None:
+    """Save through the service; a refusal it gives (a lock, a field only the office sets) goes on the form."""
+    try:
+        return services.project_save(
+            by=current_user(request), project=form.save(commit=False), plans=form.plans(), **extra
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            form.add_error(None, message)
+        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -229,21 +274,25 @@ def project_create(request: HttpRequest) -> HttpResponse:
     if not _can_create(user):
         raise PermissionDenied
     year = services.today().year
-    form = ProjectForm(request.POST or None, user=user, year=year)
+    form = ProjectForm(request.POST or None, user=user, year=year, ask_reason=True)
     if request.method == "POST" and form.is_valid():
-        project = services.project_save(by=user, project=form.save(commit=False), plans=form.plans())
-        messages.success(request, _("已新增项目 %(name)s。") % {"name": project.name})
-        return redirect("projects:detail", pk=project.pk)
+        project = _save_form(request, form, reason=form.cleaned_data.get("reason", ""))
+        if project is not None:
+            if project.in_ledger:
+                messages.success(request, _("已新增项目 %(name)s。") % {"name": project.name})
+            else:
+                messages.success(request, _("已提交项目 %(name)s 的入库申请，项目办审核通过后纳入项目库。")
+                                 % {"name": project.name})
+            return redirect("projects:detail", pk=project.pk)
     return render(request, "projects/form.html", {"form": form, "project": None})
 
 
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _get_project(request, pk, write=True)
+    project = _get_changeable(request, pk)
     user = current_user(request)
     form = ProjectForm(request.POST or None, instance=project, user=user, year=services.today().year)
-    if request.method == "POST" and form.is_valid():
-        services.project_save(by=user, project=form.save(commit=False), plans=form.plans())
+    if request.method == "POST" and form.is_valid() and _save_form(request, form) is not None:
         messages.success(request, _("已保存。"))
         return redirect("projects:detail", pk=project.pk)
     return render(request, "projects/form.html", {"form": form, "project": project})
@@ -256,13 +305,122 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     name = project.name
     try:
         services.project_delete(by=user, project=project)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("projects:detail", pk=project.pk)
     except ProtectedError:
-        # Supervised problems and published reports are evidence; a project that has them stays.
-        text = _("项目 %(name)s 已有督办问题或已发布的调度数据，不能删除；可在备注中注明已撤销。")
+        # Supervised problems and published snapshots are evidence; a project that has them stays.
+        text = _("项目 %(name)s 已有督办问题或已发布的调度数据，不能删除；如项目不再调度，请办理退库。")
         messages.error(request, text % {"name": name})
         return redirect("projects:detail", pk=project.pk)
     messages.success(request, _("已删除项目 %(name)s，删除记录已留存。") % {"name": name})
     return redirect("projects:ledger")
+
+
+# --- changes to the ledger: 入库, 调整, 退库 -------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def project_adjust(request: HttpRequest, pk: int) -> HttpResponse:
+    """A unit asks to change what the office controls (level, total investment, planned dates)."""
+    project = _get_changeable(request, pk)
+    user = current_user(request)
+    if user.is_office:
+        return redirect("projects:edit", pk=project.pk)  # the office changes them directly
+    form = AdjustRequestForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_change_request(
+                by=user, project=project, kind=ProjectChange.Kind.ADJUST,
+                reason=form.cleaned_data["reason"], values=form.cleaned_data,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("调整申请已提交，等待项目办审核。"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/change_request.html",
+                  {"project": project, "form": form, "kind": ProjectChange.Kind.ADJUST})
+
+
+@require_http_methods(["GET", "POST"])
+def project_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """退库: the office withdraws the project; a unit asks the office to."""
+    project = _get_changeable(request, pk)
+    user = current_user(request)
+    form = WithdrawForm(request.POST or None)
+    lock = services.project_withdraw_lock_reason(project=project)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        try:
+            if user.is_office:
+                services.project_withdraw(by=user, project=project, reason=reason)
+                messages.success(request, _("项目 %(name)s 已退库，历史数据全部保留。") % {"name": project.name})
+            else:
+                services.project_change_request(
+                    by=user, project=project, kind=ProjectChange.Kind.WITHDRAW, reason=reason
+                )
+                messages.success(request, _("退库申请已提交，等待项目办审核。"))
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/change_request.html",
+                  {"project": project, "form": form, "kind": ProjectChange.Kind.WITHDRAW, "lock": lock})
+
+
+def changes(request: HttpRequest) -> HttpResponse:
+    """Requests to the office: the office decides them all; a unit follows its own."""
+    user = current_user(request)
+    if not _can_create(user):
+        raise PermissionDenied
+    qs = ProjectChange.objects.select_related("project", "project__lead_unit", "requested_by", "decided_by")
+    if not user.is_office:
+        qs = qs.filter(project__in=Project.objects.visible_to(user))
+    pending = list(qs.filter(state=ProjectChange.State.PENDING).order_by("requested_at", "id"))
+    decided = list(qs.exclude(state=ProjectChange.State.PENDING).order_by("-decided_at", "-id")[:100])
+    for change in [*pending, *decided]:
+        change.rows = _change_rows(change)  # type: ignore[attr-defined]
+    return render(request, "projects/changes.html", {"pending": pending, "decided": decided})
+
+
+def _change_rows(change: ProjectChange) -> list[tuple[str, str, str]]:
+    """(field label, value when asked, value asked for), with levels in words."""
+    levels = dict(Level.choices)
+    rows = []
+    for name, value in change.proposed.items():
+        label = str(getattr(Project._meta.get_field(name), "verbose_name", name))
+        old = change.current.get(name, "")
+        if name == "level":
+            old, value = str(levels.get(old, old)), str(levels.get(value, value))
+        rows.append((label, old or "—", value or "—"))
+    return rows
+
+
+@require_POST
+def change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    user = require_office(request)
+    change = get_object_or_404(ProjectChange.objects.select_related("project"), pk=pk)
+    form = ChangeDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+        return redirect("projects:changes")
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "approve":
+            services.project_change_approve(by=user, change=change, version=data["version"], note=data["note"])
+            messages.success(request, _("已批准 %(project)s 的%(kind)s申请。")
+                             % {"project": change.project, "kind": change.get_kind_display()})
+        else:
+            services.project_change_reject(by=user, change=change, version=data["version"], note=data["note"])
+            messages.success(request, _("已驳回 %(project)s 的%(kind)s申请。")
+                             % {"project": change.project, "kind": change.get_kind_display()})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("projects:changes")
 
 
 MilestoneFormSet = modelformset_factory(
@@ -272,7 +430,7 @@ MilestoneFormSet = modelformset_factory(
 
 @require_http_methods(["GET", "POST"])
 def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    project = _get_project(request, pk, write=True)
+    project = _get_changeable(request, pk)
     user = current_user(request)
     formset = MilestoneFormSet(request.POST or None, queryset=project.milestones.all(), prefix="m")
     if request.method == "POST" and formset.is_valid():
@@ -299,7 +457,7 @@ def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     """Reverse scheduling: preview the generated dates, then apply them on confirmation."""
-    project = _get_project(request, pk, write=True)
+    project = _get_changeable(request, pk)
     form = ScheduleForm(request.POST)
     preview = None
     if form.is_valid():
@@ -321,7 +479,9 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -> HttpResponse:
-    project = _get_project(request, pk, write=True)
+    project = _get_changeable(request, pk)
+    if not project.in_ledger:
+        raise PermissionDenied  # only projects in the ledger report progress
     report = get_object_or_404(ProgressReport, pk=report_pk, project=project) if report_pk else None
     initial: dict[str, Any] = {}
     if report is None:
@@ -346,8 +506,14 @@ def project_map(request: HttpRequest) -> HttpResponse:
         "projects/map.html",
         {
             "tile_url": settings.DIAODU_MAP_TILE_URL,
-            "attribution": settings.DIAODU_MAP_ATTRIBUTION,
             "center": list(settings.DIAODU_MAP_CENTER),
+            # For map.js through json_script, which escapes it for the page whatever the text holds.
+            "map_config": {
+                "points": reverse("projects:map_points"),
+                "tiles": settings.DIAODU_MAP_TILE_URL,
+                "attribution": settings.DIAODU_MAP_ATTRIBUTION,
+                "counted": _("个项目有坐标"),
+            },
         },
     )
 
@@ -355,6 +521,7 @@ def project_map(request: HttpRequest) -> HttpResponse:
 def map_points(request: HttpRequest) -> JsonResponse:
     rows = (
         Project.objects.visible_to(current_user(request))
+        .in_ledger()
         .filter(latitude__isnull=False, longitude__isnull=False)
         .values_list("pk", "code", "name", "light", "light_reasons", "latitude", "longitude")
     )

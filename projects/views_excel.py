@@ -82,11 +82,16 @@ def excel_import(request: HttpRequest) -> HttpResponse:
         else:
             report = excel.ledger_import(by=user, upload=upload)
         if report.ok:
-            messages.success(
-                request,
-                _("导入成功：新增 %(created)d 个，更新 %(updated)d 个，未变化 %(unchanged)d 个")
-                % {"created": report.created, "updated": report.updated, "unchanged": report.unchanged},
-            )
+            counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+            if user.is_office:
+                text = _("导入成功：新增 %(created)d 个，更新 %(updated)d 个，未变化 %(unchanged)d 个") % counts
+            else:
+                # A unit's new rows are proposals (入库申请): not in the ledger until the office approves them.
+                text = _(
+                    "导入成功：提交入库申请 %(created)d 个（项目办审核通过后进入项目库），更新 %(updated)d 个，"
+                    "未变化 %(unchanged)d 个"
+                ) % counts
+            messages.success(request, text)
             for warning in report.warnings:
                 messages.warning(request, warning)
             return redirect("projects:ledger")

@@ -72,7 +72,8 @@ def april(units: dict[str, Unit], personas: dict[str, User], make_project: Any) 
         march = services.period_open(year=2026, month=3, by=office)
         _report(office, p["P1"], 1, "100")
         services.period_close(period=march, by=office)
-        services.period_publish(period=march, by=office)
+        # Nobody reported March: publishing it anyway is the office's decision.
+        services.period_publish(period=march, by=office, reason="三月各单位未报送，按已有数据发布")
     # P4 went into production during April: the April bulletin counts it as newly completed.
     Project.objects.filter(pk=p["P4"].pk).update(stage="producing")
 
@@ -107,7 +108,8 @@ def april(units: dict[str, Unit], personas: dict[str, User], make_project: Any) 
     with at(2026, 5, 1, 9):
         services.period_close(period=period, by=office)
     with at(2026, 5, 5, 9):
-        period = services.period_publish(period=period, by=office)
+        # town_a never submitted: the office publishes with a reason.
+        period = services.period_publish(period=period, by=office, reason="东城街道逾期未报，按时发布")
     return {"period": period, "march": march, "projects": p, "problems": problems, "units": units}
 
 
@@ -200,13 +202,17 @@ def test_new_starts_completions_problems_and_late_units(april: dict[str, Any]) -
     f = bulletin_figures(april["period"])
     assert [(p.name, p.date) for p in f.started] == [("五号项目", dt.date(2026, 4, 5))]
     assert [p.name for p in f.completed] == ["四号项目"]
+    # Published 5 May, but the figures are as of 30 April (the period's end came first): 环评批复,
+    # due 1 May, was not overdue yet.
     assert [(p.description, p.overdue_days) for p in f.problems_open] == [
-        ("征地未完成", 25), ("环评批复", 4), ("电力接入", 0)
+        ("征地未完成", 20), ("环评批复", 0), ("电力接入", 0)
     ]
     assert f.problems_open[0].escalation == "red"
     assert [(p.description, p.closed_on) for p in f.problems_closed] == [("施工用水", dt.date(2026, 4, 20))]
     assert f.units == 3
-    assert sorted(u.unit for u in f.late_units) == ["东城街道", "发改局"]
+    # 发改局 submitted after the deadline (迟报); 东城街道 never did (未报送).
+    assert [u.unit for u in f.late_units] == ["发改局"]
+    assert [u.unit for u in f.unreported_units] == ["东城街道"]
     header = f.header
     assert (header.number, header.published_on, header.period_label) == (
         "示调度〔2026〕4号", dt.date(2026, 5, 5), "2026年4月"

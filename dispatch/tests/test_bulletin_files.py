@@ -99,8 +99,10 @@ def test_numbers_are_those_published(april: dict[str, Any]) -> None:
     assert "年度计划投资 0.45 亿元，累计完成投资 0.10 亿元，完成年度计划的 22.2%，落后序时进度 11.1 个百分点" in text
     assert "本期红灯项目 2 个、黄灯项目 1 个" in text
     assert "本期新开工项目 1 个：五号项目" in text and "本期新竣工（投产）项目 1 个：四号项目" in text
-    assert "本期督办问题 4 个，已办结 1 个，未办结 3 个，其中逾期 2 个" in text
-    assert "未按时报送 2 个：发改局、东城街道" in text
+    # Overdue as of 30 April, the period's end (published 5 May): 环评批复 was due 1 May.
+    assert "本期督办问题 4 个，已办结 1 个，未办结 3 个，其中逾期 1 个" in text
+    assert "迟报 1 个：发改局（4月28日 09:00报送）；截至发布时未报送 1 个：东城街道（草稿）" in text
+    assert "均按时报送" not in text
     # Departments tie: both named first, no "last".
     assert "各部门年度投资完成率均为 20.0%" in text
     tables = document.tables

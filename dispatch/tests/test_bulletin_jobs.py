@@ -71,7 +71,7 @@ def test_regeneration_gives_the_same_files_and_audits_the_old_hashes(
 ) -> None:
     period = april["period"]
     first = jobs.bulletin_generate(period=period, by=personas["office"])
-    old_docx, old_xlsx, old_name = first.docx_sha256, first.xlsx_sha256, first.docx.name
+    old_docx, old_xlsx, old_name, old_xlsx_name = first.docx_sha256, first.xlsx_sha256, first.docx.name, first.xlsx.name
     # The live data moves on; the bulletin reads the snapshot only.
     from projects.models import ProgressReport
 
@@ -81,11 +81,55 @@ def test_regeneration_gives_the_same_files_and_audits_the_old_hashes(
     assert (second.docx_sha256, second.xlsx_sha256) == (old_docx, old_xlsx)
     assert second.docx.name != old_name  # the old file is kept, not overwritten
     assert len(_files(media)) == 4
-    queued = AuditEntry.objects.filter(model="dispatch.bulletin", user=personas["admin"]).order_by("at", "id").first()
-    assert queued is not None
-    changes = {key: value for key, value in queued.changes.items()}
-    assert [old_docx, ""] in changes.values() and [old_xlsx, ""] in changes.values()
-    assert [old_name, ""] in changes.values()
+    # The entry that links the new files records the old ones they replace.
+    done = AuditEntry.objects.filter(model="dispatch.bulletin", user=personas["admin"]).order_by("-at", "-id").first()
+    assert done is not None
+    assert [old_name, second.docx.name] in done.changes.values()
+    assert [old_xlsx_name, second.xlsx.name] in done.changes.values()
+
+
+def test_a_regeneration_killed_midway_keeps_the_old_files_downloadable(
+    april: dict[str, Any], personas: dict[str, User], media: Path
+) -> None:
+    """The server is killed during "regenerate": the old files still download, and the job is not stuck."""
+    from django.test import Client
+
+    period = april["period"]
+    first = jobs.bulletin_generate(period=period, by=personas["office"])
+    with first.docx.open("rb") as handle:
+        old_bytes = handle.read()
+    # Queued and started, then the process died: no build ever runs.
+    jobs.bulletin_request(period=period, by=personas["office"], regenerate=True)
+    jobs._progress(first.pk, 30, "正在生成 Word 通报", state=Bulletin.State.RUNNING)
+    client = Client()
+    client.force_login(personas["viewer"])
+    response = client.get(f"/dispatch/periods/{period.pk}/bulletin/docx/")
+    assert response.status_code == 200 and response.content == old_bytes
+    page = client.get(f"/dispatch/periods/{period.pk}/bulletin/status/").content.decode()
+    assert "生成中" in page and "下载 Word 通报" in page and "此前生成的文件" in page
+    # No sign of life for longer than a step takes: the page says so, and the office starts again.
+    Bulletin.objects.filter(period=period).update(heartbeat_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(1))
+    page = client.get(f"/dispatch/periods/{period.pk}/bulletin/status/").content.decode()
+    assert "未能完成" in page and "hx-get" not in page and "下载 Word 通报" in page
+    again = jobs.bulletin_generate(period=period, by=personas["office"], regenerate=True)
+    assert again.state == "done" and again.docx_sha256 == first.docx_sha256
+
+
+def test_a_failed_regeneration_keeps_the_previous_files(
+    april: dict[str, Any], personas: dict[str, User], media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = april["period"]
+    first = jobs.bulletin_generate(period=period, by=personas["office"])
+
+    def broken(figures: Any, when: Any) -> bytes:
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(jobs, "build_xlsx", broken)
+    failed = jobs.bulletin_generate(period=period, by=personas["office"], regenerate=True)
+    assert failed.state == "failed"
+    kept = (failed.docx.name, failed.docx_sha256, failed.xlsx.name)
+    assert kept == (first.docx.name, first.docx_sha256, first.xlsx.name)
+    assert len(_files(media)) == 2  # the new half-made Word file was removed, the old pair kept
 
 
 def test_a_failing_step_leaves_no_half_file(
@@ -133,7 +177,11 @@ def test_a_running_bulletin_blocks_a_second_start_until_it_is_stale(
     Bulletin.objects.create(period=period, state="running", progress=30, started_at=timezone.now())
     with pytest.raises(DispatchError, match="正在生成"):
         jobs.bulletin_generate(period=period, by=personas["office"])
-    Bulletin.objects.filter(period=period).update(started_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(1))
+    long_ago = timezone.now() - jobs.STALE_AFTER - dt.timedelta(1)
+    # Started long ago but still reporting progress: alive.
+    Bulletin.objects.filter(period=period).update(started_at=long_ago, heartbeat_at=timezone.now())
+    assert not jobs.bulletin_is_stale(Bulletin.objects.get(period=period))
+    Bulletin.objects.filter(period=period).update(heartbeat_at=long_ago)
     assert jobs.bulletin_is_stale(Bulletin.objects.get(period=period))
     assert jobs.bulletin_generate(period=period, by=personas["office"]).state == "done"
 

@@ -199,7 +199,10 @@ def test_monthly_cycle_from_grid_to_bulletin_and_a_closed_problem(
     expect(page.locator("p.counts")).to_contain_text("已审核 3")
     page.get_by_role("button", name="截止填报").click()
     expect(page.locator("h1")).to_contain_text("已截止")
-    page.get_by_role("button", name="发布").click()
+    # Before the deadline, publishing is the office's decision: the dialog asks why.
+    expect(page.locator("#publish")).to_contain_text("尚未到，现在发布属于提前发布")
+    page.get_by_label("发布说明（必填，将记录在案并印在通报中）").fill("各单位均已报送并审核，提前发布")
+    page.get_by_role("button", name="确认发布").click()
     expect(page.locator("ul.messages")).to_contain_text("已发布，数据已冻结")
     expect(page.locator("h1")).to_contain_text("已发布")
 

@@ -44,7 +44,7 @@ def published(personas: dict[str, User], units: dict[str, Unit], make_project: A
                               physical_progress="基础施工", problems=""),
     )
     period = services.period_close(period=period, by=office)
-    period = services.period_publish(period=period, by=office)
+    period = services.period_publish(period=period, by=office, reason="东城街道月报未审核，先行发布")
     report.refresh_from_db()
     return {"project": project, "period": period, "report": report}
 
@@ -250,3 +250,13 @@ def test_approving_refuses_a_report_whose_period_is_not_published(
         corrections.correction_approve(request=item, by=personas["office"])
     item.refresh_from_db()
     assert item.state == PENDING
+
+
+def test_an_approved_correction_counts_as_reviewed(published: dict[str, Any], personas: dict[str, User]) -> None:
+    """The unit's own figures were unreviewed; once the office approves a correction, they are the office's."""
+    report = published["report"]
+    assert report.approved is False
+    item = _file(published, personas["reporter"], invested="80")
+    corrections.correction_approve(request=item, by=personas["office"])
+    report.refresh_from_db()
+    assert (report.invested, report.approved) == (Decimal("80.00"), True)

@@ -35,12 +35,20 @@ def ledger(units: dict[str, Unit], make_project: Any) -> dict[str, Project]:
     }
 
 
+EARLY = "领导要求提前召开调度会"
+
+
+def _publish_early(*, period: Period, by: Any) -> Period:
+    return services.period_publish(period=period, by=by, reason=EARLY)
+
+
 def _period(personas: dict[str, User], *, month: int = 2, state: str = OPEN) -> Period:
     period = services.period_open(year=2026, month=month, by=personas["office"])
     if state in (CLOSED, PUBLISHED):
         period = services.period_close(period=period, by=personas["office"])
     if state == PUBLISHED:
-        period = services.period_publish(period=period, by=personas["office"])
+        # Drafts are still owed (and the deadline may be ahead): publishing now is the office's decision.
+        period = services.period_publish(period=period, by=personas["office"], reason=EARLY)
     return period
 
 
@@ -85,7 +93,7 @@ def test_the_two_halves_of_a_month(personas: dict[str, User], ledger: dict[str, 
 
 # --- the state machine --------------------------------------------------------------------------
 
-STEPS = {"close": services.period_close, "reopen": services.period_reopen, "publish": services.period_publish}
+STEPS = {"close": services.period_close, "reopen": services.period_reopen, "publish": _publish_early}
 ALLOWED = {(OPEN, "close"): CLOSED, (CLOSED, "reopen"): OPEN, (CLOSED, "publish"): PUBLISHED}
 
 
@@ -128,13 +136,20 @@ def test_publish_waits_for_reports_under_review(
     report = period.unit_reports.get(unit=units["town_a"])
     services.unit_report_submit(unit_report=report, version=report.version, by=personas["reporter"])
     services.period_close(period=period, by=personas["office"])
-    with pytest.raises(DispatchError, match="东城街道"):
+    # Unreviewed and unsubmitted reports need the office's decision with a reason, named in the refusal.
+    with pytest.raises(DispatchError, match="东城街道（已报送）") as refused:
         services.period_publish(period=period, by=personas["office"])
+    assert "工信局（草稿）" in str(refused.value)
+    with pytest.raises(DispatchError, match="东城街道"):
+        services.period_publish(period=period, by=personas["office"], reason="   ")
     assert not ProjectSnapshot.objects.exists()
     report.refresh_from_db()
     services.unit_report_approve(unit_report=report, version=report.version, by=personas["office"])
-    period = services.period_publish(period=period, by=personas["office"])
+    with pytest.raises(DispatchError, match="工信局（草稿）"):
+        services.period_publish(period=period, by=personas["office"])
+    period = services.period_publish(period=period, by=personas["office"], reason=EARLY)
     assert period.state == PUBLISHED and period.published_by == personas["office"] and period.published_at
+    assert period.publish_reason == EARLY
 
 
 ROLE_OUTCOME = {"office": 302, "admin": 302, "leader": 403, "viewer": 403, "reporter": 403, "other_reporter": 403}
@@ -148,7 +163,7 @@ def test_only_the_office_steps_through_the_pages(
     period = _period(personas, state=start)
     client = Client()
     client.force_login(personas[role])
-    response = client.post(reverse(f"dispatch:period_{step}", args=[period.pk]))
+    response = client.post(reverse(f"dispatch:period_{step}", args=[period.pk]), {"reason": EARLY})
     assert response.status_code == ROLE_OUTCOME[role]
     period.refresh_from_db()
     assert period.state == (ALLOWED[(start, step)] if ROLE_OUTCOME[role] == 302 else start)
@@ -184,7 +199,7 @@ def test_the_snapshot_holds_the_database_figures(
     period = _period(personas, month=2, state=CLOSED)
     # Reported after the period was closed: the month after is never part of February's figures.
     ProgressReport.objects.create(project=a, year=2026, month=3, invested=Decimal("999"))
-    services.period_publish(period=period, by=personas["office"])
+    services.period_publish(period=period, by=personas["office"], reason=EARLY)
 
     snaps = {s.code: s.data for s in ProjectSnapshot.objects.filter(period=period)}
     assert set(snaps) == {a.code, b.code, c.code}
@@ -389,7 +404,7 @@ def test_lateness_and_the_snapshot_of_a_returned_report(
     assert services.unit_report_late_days(report, dt.date(2026, 3, 2)) == 5
     with time_machine.travel(dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC), tick=False):
         services.period_close(period=period, by=personas["office"])
-        services.period_publish(period=period, by=personas["office"])
+        services.period_publish(period=period, by=personas["office"], reason=EARLY)
     units_data = {u["unit_id"]: u for u in PeriodSnapshot.objects.get(period=period).data["units"]}
     assert (units_data[units["town_a"].pk]["late"], units_data[units["town_a"].pk]["late_days"]) == (True, 5)
     assert units_data[units["gxj"].pk]["late_days"] == 5

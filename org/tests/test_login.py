@@ -13,11 +13,12 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from conftest import PASSWORD
-from org.models import LoginAttempt, User
+from org.models import LoginAttempt, LoginThrottle, User
+from org.security import client_ip
 
 START = dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 LOCKED = "登录失败次数过多，账号已锁定，请 15 分钟后再试。"
@@ -217,3 +218,96 @@ class TestPasswordRules:
 
     def test_a_good_password_passes(self, db: Any) -> None:
         validate_password("调度-Tiao9du-2026", User(username="office2"))
+
+
+class TestLockoutRaces:
+    def test_concurrent_wrong_passwords_get_exactly_the_limit(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        """Each attempt arrives while the one before is still checking its password, as on deadline day.
+
+        The attempts nest (the next one is sent from inside the previous password check), so every one
+        is in flight before any has finished: only a counter taken before the check can stop the extra one.
+        """
+        real = ModelBackend.authenticate
+        statuses: list[int] = []
+        attempts = settings.LOGIN_MAX_FAILURES + 1
+
+        def slow_check(backend: ModelBackend, request: Any, **credentials: Any) -> Any:
+            if started[0] < attempts:
+                started[0] += 1
+                statuses.append(login(Client(), "office", "wrong-password").status_code)
+            return real(backend, request, **credentials)
+
+        started = [1]
+        with mock.patch.object(ModelBackend, "authenticate", autospec=True, side_effect=slow_check):
+            statuses.append(login(Client(), "office", "wrong-password").status_code)
+        assert sorted(statuses) == [200] * settings.LOGIN_MAX_FAILURES + [429]
+        assert login(Client(), "office", PASSWORD).status_code == 429
+
+    def test_old_attempts_are_cleaned_up(self, personas: dict[str, User], clock: time_machine.Traveller) -> None:
+        fail(Client(), "office", 2)
+        fail(Client(REMOTE_ADDR="10.0.0.7"), "viewer", 1)
+        assert LoginThrottle.objects.count() == 4  # two names and two addresses
+        clock.shift(dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS + 1))
+        fail(Client(), "leader", 1)
+        assert list(LoginAttempt.objects.values_list("username", flat=True)) == ["leader"]
+        assert sorted(LoginThrottle.objects.values_list("key", flat=True)) == ["ip:127.0.0.1", "user:leader"]
+
+
+PROXY = "10.0.0.1"
+
+
+class TestBehindAProxy:
+    @pytest.fixture(autouse=True)
+    def proxy(self, settings: Any) -> None:
+        settings.DIAODU_TRUSTED_PROXIES = [PROXY, "10.0.1.0/24"]
+
+    def test_one_office_behind_the_proxy_does_not_lock_out_the_district(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        for i in range(settings.LOGIN_MAX_FAILURES * 4):
+            client = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+            fail(client, f"guess{i}", 1)
+        colleague = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="192.0.2.200")
+        assert login(colleague, "viewer", PASSWORD).status_code == 302
+        assert LoginAttempt.objects.filter(succeeded=True).get().ip == "192.0.2.200"
+
+    def test_one_address_behind_the_proxy_is_still_stopped(
+        self, personas: dict[str, User], clock: time_machine.Traveller
+    ) -> None:
+        for i in range(settings.LOGIN_MAX_FAILURES * 4):
+            # The attacker writes its own X-Forwarded-For; the proxy appends the address it saw.
+            client = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 192.0.2.9")
+            fail(client, f"guess{i}", 1)
+        client = Client(REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.250, 192.0.2.9")
+        assert login(client, "viewer", PASSWORD).status_code == 429
+
+    @pytest.mark.parametrize(
+        ("remote", "forwarded", "client_address"),
+        [
+            (PROXY, "192.0.2.5", "192.0.2.5"),
+            (PROXY, "203.0.113.1, 192.0.2.5", "192.0.2.5"),  # the left entries are the client's own words
+            (PROXY, "192.0.2.5, 10.0.1.7", "192.0.2.5"),  # two proxies in a row (a trusted network)
+            (PROXY, "", PROXY),
+            (PROXY, "not-an-address", PROXY),
+            (PROXY, "10.0.1.7", PROXY),  # nothing but proxies
+            ("192.0.2.77", "192.0.2.5", "192.0.2.77"),  # not from a proxy: the header is ignored
+        ],
+    )
+    def test_the_client_address(self, remote: str, forwarded: str, client_address: str) -> None:
+        request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+        assert client_ip(request) == client_address
+
+
+def test_the_admin_login_goes_through_the_lockout(personas: dict) -> None:
+    """Django admin's own login form would let anyone guess passwords without a lockout."""
+    from django.test import Client
+
+    client = Client()
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"] == "/login/?next=/admin/"
+    response = client.post("/admin/login/?next=/admin/", {"username": "admin", "password": "wrong"})
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    # Anonymous visits to other admin pages land on the locked-down login too.
+    assert client.get("/admin/").headers["Location"].startswith("/admin/login/")

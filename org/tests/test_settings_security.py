@@ -93,3 +93,111 @@ class TestLanguage:
         response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
         assert response.status_code == 302
         assert client.get("/login/").headers["Content-Language"] == "en"
+
+
+def test_a_short_secret_key_is_refused_in_production() -> None:
+    result = settings_in_subprocess("print('imported')", DIAODU_SECRET_KEY="k" * 49)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "50" in result.stderr
+    assert "imported" not in result.stdout
+    assert settings_in_subprocess("print('imported')", DIAODU_SECRET_KEY="k" * 50).stdout.strip() == "imported"
+
+
+def test_https_settings_come_from_the_environment() -> None:
+    code = "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    plain = settings_in_subprocess(code, DIAODU_SECRET_KEY="k" * 50)
+    assert plain.stdout.split() == ["False", "0", "None"], plain.stderr
+    https = settings_in_subprocess(
+        code, DIAODU_SECRET_KEY="k" * 50, DIAODU_SSL_REDIRECT="1", DIAODU_HSTS_SECONDS="31536000",
+        DIAODU_BEHIND_HTTPS_PROXY="1",
+    )
+    assert https.stdout.strip() == "True 31536000 ('HTTP_X_FORWARDED_PROTO', 'https')", https.stderr
+
+
+def test_hsts_is_sent_over_https_when_configured(personas: dict[str, User], settings: Any) -> None:
+    settings.SECURE_HSTS_SECONDS = 31536000
+    response = Client().get(reverse("login"), secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_the_content_security_policy_forbids_inline_script(personas: dict[str, User]) -> None:
+    client = Client()
+    client.force_login(personas["viewer"])
+    for response in (Client().get(reverse("login")), client.get(reverse("projects:ledger"))):
+        parts = [part.split() for part in response["Content-Security-Policy"].split(";") if part.strip()]
+        directives = {part[0]: part[1:] for part in parts}
+        assert directives["script-src"] == ["'self'"]
+        assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
+
+
+def test_the_map_tile_origin_is_allowed_for_images_only() -> None:
+    code = "d = s.CONTENT_SECURITY_POLICY['DIRECTIVES']; print(d['img-src'], d['script-src'])"
+    result = settings_in_subprocess(
+        code, DIAODU_SECRET_KEY="k" * 50, DIAODU_MAP_TILE_URL="https://{s}.tiles.example.cn/{z}/{x}/{y}.png"
+    )
+    assert result.stdout.strip() == "[\"'self'\", 'data:', 'https://*.tiles.example.cn'] [\"'self'\"]", result.stderr
+
+
+def test_pages_with_data_are_never_stored(personas: dict[str, User]) -> None:
+    client = Client()
+    client.force_login(personas["office"])
+    for name in ("projects:ledger", "projects:map_points", "dispatch:periods", "dispatch:problems"):
+        cache = client.get(reverse(name))["Cache-Control"]
+        assert "no-store" in cache and "private" in cache, (name, cache)
+
+
+class TestErrorPages:
+    def test_403_is_chinese_with_navigation(self, personas: dict[str, User]) -> None:
+        client = Client()
+        client.force_login(personas["viewer"])
+        response = client.get(reverse("projects:create"))
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "没有权限" in page and 'href="/projects/"' in page and "重点项目库" in page
+
+    def test_404_is_chinese_with_navigation(self, personas: dict[str, User], settings: Any) -> None:
+        settings.DEBUG = False
+        client = Client()
+        client.force_login(personas["viewer"])
+        response = client.get("/projects/999999/")
+        assert response.status_code == 404
+        page = response.content.decode()
+        assert "页面不存在" in page and "重点项目库" in page
+
+    def test_500_is_chinese_with_navigation(self, personas: dict[str, User]) -> None:
+        from django.template.loader import render_to_string
+
+        page = render_to_string("500.html")
+        assert "系统出错" in page and 'href="/projects/"' in page and "没有保存" in page
+
+
+class TestRequestSize:
+    def test_a_body_over_the_limit_is_refused_before_it_is_read(self, personas: dict[str, User], settings: Any) -> None:
+        from django.test import RequestFactory
+
+        from org.middleware import RequestSizeMiddleware
+
+        read: list[str] = []
+
+        def view(request: Any) -> Any:
+            read.append("view")
+            return None
+
+        class Body:
+            def read(self, *args: Any) -> bytes:
+                read.append("body")
+                return b""
+
+        request = RequestFactory().post("/projects/excel/import/")
+        request.META["CONTENT_LENGTH"] = str(100 * 1024 * 1024)
+        request.META["wsgi.input"] = Body()
+        response = RequestSizeMiddleware(view)(request)
+        assert response.status_code == 413
+        assert "文件太大" in response.content.decode() and "10 MB" in response.content.decode()
+        assert read == []  # neither the view nor the body was touched
+
+    def test_a_body_within_the_limit_goes_through(self, personas: dict[str, User]) -> None:
+        client = Client()
+        client.force_login(personas["office"])
+        response = client.post(reverse("projects:excel_import"), {})
+        assert response.status_code != 413

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from dispatch.models import Period, PeriodSnapshot, Problem, ProblemStep
 from org.demo import DEMO_LOGINS, DEMO_PASSWORD
 from org.models import Holiday, Unit, User
 from projects import rules, services
@@ -54,6 +55,17 @@ def snapshot() -> dict[str, Any]:
         "users": sorted(User.objects.values_list("username", "role")),
         "units": sorted(Unit.objects.values_list("name", "kind")),
         "audit": AuditEntry.objects.count(),
+        # The dispatch history: the same problems at the same moments, the same bulletins' problem lists.
+        "periods": list(Period.objects.order_by("year", "month").values_list("month", "state", "published_at")),
+        "problems": list(
+            Problem.objects.order_by("created_at", "description")
+            .values_list("description", "created_at", "deadline", "state", "closed_at")
+        ),
+        "steps": list(ProblemStep.objects.order_by("at", "action").values_list("at", "action", "state_after")),
+        "published_problems": [
+            (s.period.month, sorted((item["description"], item["state"]) for item in s.data["problems"]))
+            for s in PeriodSnapshot.objects.select_related("period").order_by("period__month")
+        ],
     }
 
 
@@ -85,6 +97,11 @@ def test_the_district_has_towns_departments_leaders_and_about_80_projects(demo: 
         # Within about 20 km of the map centre (36.70, 119.16).
         assert abs(float(project.latitude) - 36.70) < 0.2 and abs(float(project.longitude) - 119.16) < 0.25
     assert "80 projects" in demo and "lights: red" in demo
+
+
+def test_the_printed_lights_are_the_stored_ones(demo: str) -> None:
+    counts = Counter(Project.objects.values_list("light", flat=True))
+    assert f"lights: red {counts['red']}, yellow {counts['yellow']}, green {counts['green']}" in demo
 
 
 def test_every_role_login_exists_and_authenticates(demo: str) -> None:
@@ -145,6 +162,15 @@ def test_reports_cover_the_closed_months_of_started_projects_only(demo: str) -> 
         assert percents == sorted(percents), project.code
         assert len(percents) == 1 or percents[-1] > percents[0] or percents[0] == 100, project.code
         assert all(r.physical_progress and r.reported_by_id for r in reports), project.code
+
+
+def test_slow_projects_report_their_problems_in_each_of_the_last_three_closed_months(demo: str) -> None:
+    # The dispatch demo takes up problems from each recent month's reports, in that month.
+    months = set(ProgressReport.objects.filter(month__lte=10).exclude(problems="").values_list("month", flat=True))
+    assert {8, 9, 10} <= months
+    for month in (8, 9, 10):
+        slow = ProgressReport.objects.filter(month=month, project__stage="building").exclude(problems="")
+        assert slow.count() >= 3, month
 
 
 def test_all_three_lights_are_present_with_reasons_in_a_realistic_mix(demo: str) -> None:

@@ -468,9 +468,15 @@ def test_duplicate_codes_in_the_file(personas: dict[str, User]) -> None:
 
 def test_reporter_imports_own_unit(personas: dict[str, User]) -> None:
     row = new_row("R-1", 牵头单位="东城街道", 属地镇街="东城街道")
-    response = upload(login("reporter"), xlsx([row]))
+    client = login("reporter")
+    response = upload(client, xlsx([row]))
     assert response.status_code == 302, error_rows(response)
-    assert Project.objects.get(code="R-1").lead_unit.name == "东城街道"
+    project = Project.objects.get(code="R-1")
+    assert project.lead_unit.name == "东城街道"
+    # A unit's new row is a proposal, and the message says so instead of "新增".
+    assert project not in Project.objects.in_ledger()
+    page = client.get(response["Location"]).content.decode()
+    assert "提交入库申请 1 个" in page and "新增 1 个" not in page
 
 
 def test_reporter_cannot_touch_another_units_project(ledger: list[Project]) -> None:
@@ -593,14 +599,21 @@ def test_zip_bomb_is_rejected_before_opening(personas: dict[str, User]) -> None:
         bomb.writestr("xl/media/padding.bin", b"\x00" * (101 * 1024 * 1024))
     assert len(out.getvalue()) < 1024 * 1024
     response = upload(login("office"), out.getvalue())
-    assert "文件解压后为 101 MB，超过上限 100 MB" in response.content.decode()
+    assert "文件解压后为 101 MB，超过上限 64 MB" in response.content.decode()
     assert Project.objects.count() == 0
 
 
 def test_oversized_upload_is_rejected(personas: dict[str, User]) -> None:
+    # A body over the request limit is refused by RequestSizeMiddleware before it is read.
     junk = b"PK\x03\x04" + b"\x00" * (50 * 1024 * 1024)
     response = upload(login("office"), junk)
-    assert "文件大小为 50.0 MB，超过上限 10 MB" in response.content.decode()
+    assert response.status_code == 413
+    assert "超过了 10 MB 的上限" in response.content.decode()
+    # A file just over the upload limit, in a request the middleware lets through, by the view.
+    junk = b"PK\x03\x04" + b"\x00" * (10 * 1024 * 1024 + 100 * 1024)
+    response = upload(login("office"), junk)
+    assert response.status_code == 200
+    assert "文件大小为 10.1 MB，超过上限 10 MB" in response.content.decode()
     assert Project.objects.count() == 0
 
 
@@ -673,7 +686,8 @@ def test_too_many_rows(personas: dict[str, User]) -> None:
     out = io.BytesIO()
     wb.save(out)
     response = upload(login("office"), out.getvalue())
-    assert "文件有 20001 行数据，超过上限 20000 行，请分批导入。" in response.content.decode()
+    # The rows are streamed and reading stops at the limit, so the message cannot count them all.
+    assert "文件的数据超过上限 20000 行，请分批导入。" in response.content.decode()
     assert Project.objects.count() == 0
 
 

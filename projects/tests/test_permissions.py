@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dispatch.models import CorrectionRequest, ExtensionRequest, Period, Problem, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
-from projects.models import ProgressReport, Project
+from projects.models import ProgressReport, Project, ProjectChange
 
 # --- outcomes -------------------------------------------------------------------------------
 
@@ -62,6 +62,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "logout": {"GET": POST_ONLY, "POST": rule(LOGIN)},
     # The language can be chosen on the login page too.
     "set_language": {"GET": rule(MOVED_ON, anonymous=MOVED_ON), "POST": rule(MOVED_ON, anonymous=MOVED_ON)},
+    # The admin's own login form (no lockout) sends everyone to ours.
+    "/admin/login/": {"GET": rule(LOGIN), "POST": rule(LOGIN)},
     "projects:ledger": {"GET": READ_ALL},
     "projects:create": {"GET": CREATE, "POST": CREATE},
     "projects:map": {"GET": READ_ALL},
@@ -76,6 +78,17 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:excel_template": {"GET": READ_ALL},
     "projects:excel_export": {"GET": READ_ALL},
     "projects:excel_import": {"GET": CREATE, "POST": CREATE},
+    # Requests to the office (入库, 调整, 退库): the office decides every one; a unit follows its own.
+    # A decision POST without data comes back to the list with a message.
+    "projects:changes": {"GET": CREATE},
+    "projects:change_decide": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    # A unit asks for a 调整; the office, who changes those fields directly, is sent to the edit form.
+    "projects:adjust": {"GET": rule(admin=MOVED_ON, office=MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
+                                    reporter_out=NOT_FOUND),
+                        "POST": rule(admin=MOVED_ON, office=MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
+                                     reporter_out=NOT_FOUND)},
+    # The office withdraws (退库); a unit asks to. A POST without a reason shows the form again.
+    "projects:withdraw": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
     "dispatch:problems": {"GET": READ_ALL},
     "dispatch:problem_new": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
     "dispatch:problem_detail": {"GET": READ_IN_SCOPE},
@@ -138,6 +151,7 @@ PK_FROM: dict[str, str] = {
     "dispatch:review_approve": "unit_reports",
     "dispatch:review_return": "unit_reports",
     "dispatch:correction_decide": "corrections",
+    "projects:change_decide": "changes",
     "dispatch:report_grid": "unit_reports",
     "dispatch:report_row": "unit_reports",
     "dispatch:report_save_all": "unit_reports",
@@ -243,7 +257,13 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
                                              requested_by=personas["office"])
         for pk, report in reports.items()
     }
+    changes = {
+        project.pk: ProjectChange.objects.create(project=project, kind=ProjectChange.Kind.WITHDRAW, reason="理由",
+                                                 requested_by=personas["reporter"])
+        for project in (inside, outside)
+    }
     return {
+        "changes": changes,
         "inside": inside, "outside": outside, "reports": reports, "problems": problems, "extensions": extensions,
         "periods": {inside.pk: period, outside.pk: period}, "unit_reports": unit_reports, "corrections": corrections,
         # A project each unit report's unit leads: a row of that unit's report.

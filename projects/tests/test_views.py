@@ -353,9 +353,20 @@ class TestProjectPage:
     def test_edit_links_follow_the_permissions(self, personas: dict[str, User], project: Project) -> None:
         edit = reverse("projects:edit", args=[project.pk])
         delete = reverse("projects:delete", args=[project.pk])
-        for role, can_edit, can_delete in [("viewer", False, False), ("reporter", True, False), ("office", True, True)]:
+        withdraw = reverse("projects:withdraw", args=[project.pk])
+        adjust = reverse("projects:adjust", args=[project.pk])
+        # The project has reported months: it can be withdrawn (退库), never deleted.
+        for role, can_edit, can_withdraw, can_adjust in [
+            ("viewer", False, False, False), ("reporter", True, True, True), ("office", True, True, False)
+        ]:
             body = client_for(personas[role]).get(reverse("projects:detail", args=[project.pk])).content.decode()
             assert (edit in body) is can_edit, role
+            assert delete not in body, role
+            assert (withdraw in body) is can_withdraw, role
+            assert (adjust in body) is can_adjust, role
+        project.reports.all().delete()
+        for role, can_delete in [("viewer", False), ("reporter", False), ("office", True)]:
+            body = client_for(personas[role]).get(reverse("projects:detail", args=[project.pk])).content.decode()
             assert (delete in body) is can_delete, role
 
     def test_the_query_count_stays_bounded(
@@ -401,17 +412,20 @@ def project_data(units: dict[str, Unit], **overrides: Any) -> dict[str, Any]:
 
 class TestProjectCreateAndEdit:
     def test_it_creates(self, personas: dict[str, User], units: dict[str, Unit]) -> None:
-        client = client_for(personas["reporter"])
+        # The office's new project goes straight into the ledger (a unit's is a proposal:
+        # test_ledger_changes.py).
+        client = client_for(personas["office"])
         response = client.post(reverse("projects:create"), project_data(units))
         project = Project.objects.get(code="2026-N-001")
         assert response.status_code == 302
         assert response["Location"] == reverse("projects:detail", args=[project.pk])
         assert project.initials == "xnydcxm"
+        assert project.in_ledger
         assert list(project.plans.values_list("year", "amount")) == [(2026, Decimal("1200"))]
         entries = AuditEntry.objects.filter(subject_id=str(project.pk), subject_model="projects.project")
         assert {(e.model, e.action, e.user_id) for e in entries} == {
-            ("projects.project", "create", personas["reporter"].pk),
-            ("projects.annualplan", "create", personas["reporter"].pk),
+            ("projects.project", "create", personas["office"].pk),
+            ("projects.annualplan", "create", personas["office"].pk),
         }
         assert "已新增项目 新能源电池项目。" in client.get(response["Location"]).content.decode()
 

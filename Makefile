@@ -26,12 +26,14 @@ run: setup
 	DIAODU_DEBUG=1 $(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
 	DIAODU_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+## make lint: ruff, the one-way layers contract (import-linter), mypy, migrations and translations
 ## make test: the whole suite (set DATABASE_URL to run it on PostgreSQL)
 test: setup
 	$(PY) -m pytest
 
 lint: $(STAMP) messages-check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(MAKE) typecheck
 	$(MAKE) migrations-check
 

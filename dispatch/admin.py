@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from dispatch.models import Period
+from core.models import Period
 
 
 @admin.register(Period)

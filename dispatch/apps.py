@@ -7,3 +7,12 @@ from django.utils.translation import gettext_lazy as _
 class DispatchConfig(AppConfig):
     name = "dispatch"
     verbose_name = _("月度调度")
+
+    def ready(self) -> None:
+        from core import demo, hooks
+        from dispatch import hooks as answers
+        from dispatch.demo import DEMO_PART
+
+        hooks.handed_in.register(answers.handed_in)
+        hooks.project_sections.register(answers.project_problems)
+        demo.register(DEMO_PART)

@@ -49,7 +49,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dispatch.models import Period, PeriodSnapshot, ProjectSnapshot
+from core.models import Period
+from dispatch.models import PeriodSnapshot, ProjectSnapshot
 from projects import rules as light_rules
 from projects.models import Level, ProjectType, Stage
 

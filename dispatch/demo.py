@@ -27,13 +27,14 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from core.demo import DemoPart
+from core.models import Period
 from dispatch import rules
 from dispatch.models import (
     Bulletin,
     CorrectionRequest,
     ExtensionRequest,
     Notification,
-    Period,
     Problem,
     ProblemStep,
     ReminderLog,
@@ -111,7 +112,7 @@ def dispatch_demo_delete() -> None:
         Notification.objects.all().delete()
         ReminderLog.objects.all().delete()
         ProgressReport.objects.update(period=None)
-        AuditEntry.objects.filter(subject_model="dispatch.period").delete()
+        AuditEntry.objects.filter(subject_model="core.period").delete()
         Period.objects.all().delete()
 
 
@@ -376,7 +377,7 @@ def dispatch_demo_load(*, as_of: dt.date, seed: int, with_bulletins: bool = True
             period.refresh_from_db()
             stages.set_on(period.last_day)
             period_publish(period=period, by=office, now=publish_at)
-            AuditEntry.objects.filter(subject_model="dispatch.period", object_id=str(period.pk)).update(at=publish_at)
+            AuditEntry.objects.filter(subject_model="core.period", object_id=str(period.pk)).update(at=publish_at)
             last_published = publish_at
             published += 1
         stages.restore()
@@ -517,3 +518,16 @@ def _current_month(
             return_reason=reason,
         )
     return len(rows)
+
+
+# --- the dispatch part of the demo district (core.demo) ---------------------------------------
+
+def _part_load(*, seed: int, as_of: dt.date, reset: bool) -> list[str]:
+    done = dispatch_demo_load(as_of=as_of, seed=seed)
+    return [
+        f"调度 / dispatch: {done['published']} published months with {done['bulletins']} bulletins, "
+        f"current month open ({done['current_reports']} rows reported), {done['problems']} problems"
+    ]
+
+
+DEMO_PART = DemoPart(name="dispatch", order=20, load=_part_load, delete=dispatch_demo_delete)

@@ -7,8 +7,9 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.models import Period
 from dispatch import problems, rules
-from dispatch.models import Period, Problem
+from dispatch.models import Problem
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

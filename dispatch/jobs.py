@@ -30,10 +30,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from core.models import Period
 from dispatch import bulletin as figures_module
 from dispatch.bulletin_docx import bulletin_docx
 from dispatch.bulletin_xlsx import bulletin_xlsx
-from dispatch.models import Bulletin, Period
+from dispatch.models import Bulletin
 from dispatch.services import DispatchError
 from org.models import User
 

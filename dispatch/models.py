@@ -14,71 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Period(models.Model):
-    class Kind(models.TextChoices):
-        MONTH = "month", _("月度")
-        HALF = "half", _("半月")
-
-    class State(models.TextChoices):
-        OPEN = "open", _("填报中")
-        CLOSED = "closed", _("已截止")
-        PUBLISHED = "published", _("已发布")
-
-    year = models.PositiveSmallIntegerField(_("年度"))
-    month = models.PositiveSmallIntegerField(_("月份"))
-    # 0 for a whole month; 1 and 2 for the halves of a month in districts that report twice.
-    half = models.PositiveSmallIntegerField(_("半月"), default=0)
-    opens_on = models.DateField(_("开始填报日期"))
-    deadline = models.DateField(_("截止日期"))
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
-    closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
-    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-    # Why the office published before the deadline or with units not (or not yet approved as)
-    # reported; required then (services.period_publish), printed in the bulletin, audited.
-    publish_reason = models.TextField(_("发布说明"), blank=True)
-
-    class Meta:
-        verbose_name = _("调度期")
-        verbose_name_plural = _("调度期")
-        ordering = ["-year", "-month", "-half"]
-        constraints = [models.UniqueConstraint(fields=["year", "month", "half"], name="period_unique")]
-
-    def __str__(self) -> str:
-        return self.label
-
-    @property
-    def label(self) -> str:
-        from django.utils.translation import gettext
-
-        if self.half == 1:
-            return gettext("%(year)d年%(month)d月上半月") % {"year": self.year, "month": self.month}
-        if self.half == 2:
-            return gettext("%(year)d年%(month)d月下半月") % {"year": self.year, "month": self.month}
-        return gettext("%(year)d年%(month)d月") % {"year": self.year, "month": self.month}
-
-    @property
-    def kind(self) -> str:
-        return self.Kind.HALF if self.half else self.Kind.MONTH
-
-    @property
-    def is_frozen(self) -> bool:
-        return self.state == self.State.PUBLISHED
-
-    @property
-    def first_day(self) -> dt.date:
-        return dt.date(self.year, self.month, 16 if self.half == 2 else 1)
-
-    @property
-    def last_day(self) -> dt.date:
-        if self.half == 1:
-            return dt.date(self.year, self.month, 15)
-        following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
-        return following - dt.timedelta(days=1)
+from core.models import Period
 
 
 class UnitReport(models.Model):

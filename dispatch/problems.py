@@ -23,9 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from core.models import Period
 from dispatch import rules
 from dispatch.access import problems_visible_to
-from dispatch.models import ExtensionRequest, Period, Problem, ProblemStep
+from dispatch.models import ExtensionRequest, Problem, ProblemStep
 from dispatch.notify import notify_office, notify_unit, notify_users
 from dispatch.services import ConcurrentChange, DispatchError
 from org.models import Unit, User

@@ -25,7 +25,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from dispatch.models import Period, ReminderLog, UnitReport
+from core.models import Period
+from dispatch.models import ReminderLog, UnitReport
 from dispatch.notify import notify_unit, unit_reporters
 from org.workdays import WorkCalendar
 from projects.services import work_calendar

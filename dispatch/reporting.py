@@ -20,9 +20,10 @@ from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import Period
 from dispatch import checks
 from dispatch.checks import ACTUAL_START, INVESTED, PERCENT, PHYSICAL, PROBLEMS, Issue, RowContext, RowInput
-from dispatch.models import Period, ProjectSnapshot, UnitReport, UnitReportEvent
+from dispatch.models import ProjectSnapshot, UnitReport, UnitReportEvent
 from dispatch.services import DispatchError, unit_report_editable, unit_report_submit
 from projects import excel
 from projects import services as project_services
@@ -423,9 +424,7 @@ def unit_report_rows_save(
 
 def not_editable_reason(unit_report: UnitReport) -> str:
     if unit_report.period.is_frozen:
-        return _("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。") % {
-            "period": unit_report.period.label
-        }
+        return unit_report.period.frozen_message()
     return _("本单位月报当前状态为“%(state)s”，不能修改；如需修改请联系项目办退回。") % {
         "state": unit_report.get_state_display()
     }

@@ -19,8 +19,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from core import clock
+from core.models import Period
 from dispatch import rules
-from dispatch.models import Period, PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
+from dispatch.models import PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
 from org.models import Unit
 from projects import rules as light_rules
 from projects.models import ZERO, AnnualPlan, ProgressReport, Project
@@ -173,9 +175,7 @@ def period_publish(*, period: Period, by: Any, reason: str = "", now: dt.datetim
 
 def ensure_not_frozen(period: Period | None) -> None:
     if period is not None and period.is_frozen:
-        raise DispatchError(
-            _("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。") % {"period": period.label}
-        )
+        raise DispatchError(period.frozen_message())
 
 
 # --- review of unit reports ---------------------------------------------------------------
@@ -497,5 +497,4 @@ def reporting_units() -> Any:
     return Unit.objects.filter(pk__in=reportable_projects().values("lead_unit_id"))
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+today = clock.today

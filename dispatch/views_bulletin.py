@@ -16,10 +16,11 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.models import Period
 from dispatch import jobs
 from dispatch.access import current_user, require_office
 from dispatch.bulletin import BulletinFigures, NotPublished, bulletin_figures
-from dispatch.models import Bulletin, Period
+from dispatch.models import Bulletin
 from dispatch.services import DispatchError
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

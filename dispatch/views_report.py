@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.models import Period
 from dispatch import reporting, unit_excel
 from dispatch.access import current_user, unit_report_for
-from dispatch.models import Period, UnitReport
+from dispatch.models import UnitReport
 from dispatch.reporting import INPUTS
 from dispatch.services import DispatchError, unit_report_editable
 from org.models import User

@@ -27,9 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
+from core.models import Period
 from dispatch import corrections, services
 from dispatch.access import current_user, require_office, unit_report_for
-from dispatch.models import CorrectionRequest, Notification, Period, UnitReport
+from dispatch.models import CorrectionRequest, Notification, UnitReport
 from dispatch.notify import notify_office, notify_unit, notify_users
 from dispatch.reporting import unit_report_issues
 from org.models import User

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
@@ -28,6 +29,7 @@ from django.db.models import ProtectedError
 
 from audit.models import AuditEntry
 from audit.services import audit_record
+from core import demo as core_demo
 from org.demo import DEMO_LOGINS, DEMO_PASSWORD
 from org.models import Holiday, Unit, User
 from org.workdays import WorkCalendar
@@ -46,7 +48,7 @@ from projects.models import (
 )
 
 DEMO_CODE_PREFIX = "SF-"
-DEMO_SEED = 2026
+DEMO_SEED = core_demo.DEMO_SEED
 BENCH_CODE_PREFIX = "BENCH-"
 CENT = Decimal("0.01")
 
@@ -261,7 +263,7 @@ STARTED = {"building", "building_slow", "building_stalled", "milestone_late", "m
            "producing"}
 
 
-class DemoError(Exception):
+class DemoError(core_demo.DemoError):
     """The demo cannot be loaded or removed without touching data that is not demo data."""
 
 
@@ -923,3 +925,26 @@ def bench_load(
     counts = services.lights_refresh_all(as_of=as_of)
     log(f"lights {counts} ({time.perf_counter() - began:.0f} s)")
     return BenchUsers(office=office, reporter=reporter)
+
+
+# --- the projects' part of the demo district (core.demo) --------------------------------------
+
+def _part_load(*, seed: int, as_of: dt.date, reset: bool) -> list[str]:
+    summary = demo_load(seed=seed, as_of=as_of, reset=reset)
+    return [
+        f"示范区演示数据 / demo district: {summary.units} units, {summary.users} users, "
+        f"{summary.projects} projects, {summary.plans} annual plans, {summary.milestones} milestones, "
+        f"{summary.reports} monthly reports ({summary.seconds:.1f} s)"
+    ]
+
+
+def _part_summary() -> list[str]:
+    # The lights as stored at the end: later parts (the dispatch history) add the current month's rows.
+    lights = Counter(Project.objects.values_list("light", flat=True))
+    return [f"lights: red {lights.get('red', 0)}, yellow {lights.get('yellow', 0)}, green {lights.get('green', 0)}"]
+
+
+DEMO_PART = core_demo.DemoPart(
+    name="projects", order=10, load=_part_load, present=lambda: Project.objects.exists(),
+    check_reset=demo_check_reset, summary=_part_summary,
+)

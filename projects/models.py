@@ -360,7 +360,7 @@ class ProgressReport(models.Model):
     # 0 for a whole month; 1 and 2 for half-month periods in districts that report twice a month.
     half = models.PositiveSmallIntegerField(_("半月"), default=0, validators=[MaxValueValidator(2)])
     period = models.ForeignKey(
-        "dispatch.Period", verbose_name=_("调度期"), null=True, blank=True, on_delete=models.PROTECT,
+        "core.Period", verbose_name=_("调度期"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="progress_reports", editable=False,
     )
     invested = models.DecimalField(_("本月完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY)

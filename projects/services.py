@@ -17,8 +17,9 @@ from pypinyin import Style, lazy_pinyin
 
 from audit.models import AuditEntry
 from audit.services import audit_record, audit_snapshot
-from org.models import holiday_overrides
-from org.workdays import WorkCalendar
+from core import clock, hooks
+from core.hooks import HandedIn
+from core.models import Period
 from projects import rules
 from projects.models import (
     ZERO,
@@ -31,13 +32,9 @@ from projects.models import (
     ProjectChange,
 )
 
-
-def today() -> dt.date:
-    return timezone.localdate()
-
-
-def work_calendar() -> WorkCalendar:
-    return WorkCalendar(holiday_overrides())
+# The district's clock and calendar live in core; these names stay for the callers in projects.
+today = clock.today
+work_calendar = clock.work_calendar
 
 
 def light_thresholds() -> rules.LightThresholds:
@@ -202,24 +199,14 @@ def _is_office(user: Any) -> bool:
     return bool(getattr(user, "is_office", False))
 
 
-def _closed_unit_report(unit_ids: Iterable[int | None]) -> Any:
+def _closed_unit_report(unit_ids: Iterable[int | None]) -> HandedIn | None:
     """A unit report of these units that is submitted or approved in a period not yet published.
 
     Such a report covers every project its unit leads, as handed in: taking a project out of it
-    (or adding one) would change a report behind the back of the unit and the reviewer.
+    (or adding one) would change a report behind the back of the unit and the reviewer. The
+    reporting module answers (core.hooks.handed_in).
     """
-    from dispatch.models import Period, UnitReport
-
-    return (
-        UnitReport.objects.filter(
-            unit_id__in={pk for pk in unit_ids if pk is not None},
-            state__in=[UnitReport.State.SUBMITTED, UnitReport.State.APPROVED],
-        )
-        .exclude(period__state=Period.State.PUBLISHED)
-        .select_related("unit", "period")
-        .order_by("period__year", "period__month", "period__half")
-        .first()
-    )
+    return hooks.handed_in.first(unit_ids=hooks.unit_ids_of(unit_ids), period=None)
 
 
 def project_move_lock_reason(*, project: Project, to_unit_id: int | None = None) -> str | None:
@@ -229,7 +216,7 @@ def project_move_lock_reason(*, project: Project, to_unit_id: int | None = None)
         return None
     return _(
         "%(unit)s%(period)s的月报%(state)s，不能调入或调出项目；请先由项目办退回该月报，再调整牵头单位。"
-    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.get_state_display()}
+    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.state_label}
 
 
 def project_withdraw_lock_reason(*, project: Project) -> str | None:
@@ -239,7 +226,7 @@ def project_withdraw_lock_reason(*, project: Project) -> str | None:
         return None
     return _(
         "%(unit)s%(period)s的月报%(state)s，其中包含本项目，暂不能退库；请先由项目办退回该月报，或在该期发布后再办理。"
-    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.get_state_display()}
+    ) % {"unit": closed.unit, "period": closed.period.label, "state": closed.state_label}
 
 
 def _check_office_fields(*, by: Any, project: Project, stored: Project | None) -> None:
@@ -406,19 +393,19 @@ def progress_lock_reason(*, project: Project, year: int, month: int, half: int, 
     A published period is frozen for everybody (a correction request is the way); a unit's
     report that has been submitted or approved is closed to its reporters until it is returned.
     """
-    from dispatch.models import Period, UnitReport
-
-    period = Period.objects.filter(year=year, month=month, half=half).first()
+    period = Period.objects.filter(
+        year=year, month=month, half=half, kind__in=[Period.Kind.MONTH, Period.Kind.HALF]
+    ).first()
     if period is None:
         return None
     if period.is_frozen:
-        return _("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。") % {"period": period.label}
+        return period.frozen_message()
     if getattr(user, "is_office", False):
         return None
-    unit_report = UnitReport.objects.filter(period=period, unit_id=project.lead_unit_id).first()
-    if unit_report is not None and unit_report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED}:
+    handed_in = hooks.handed_in.first(unit_ids={project.lead_unit_id}, period=period)
+    if handed_in is not None:
         return _("%(unit)s%(period)s的月报%(state)s，不能再修改；如需修改请联系项目办退回。") % {
-            "unit": unit_report.unit, "period": period.label, "state": unit_report.get_state_display()
+            "unit": handed_in.unit, "period": period.label, "state": handed_in.state_label
         }
     return None
 
@@ -426,14 +413,14 @@ def progress_lock_reason(*, project: Project, year: int, month: int, half: int, 
 @transaction.atomic
 def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> ProgressReport:
     """Save one month's progress, attached to its reporting period when the district has opened one."""
-    from dispatch.models import Period
-
     reason = progress_lock_reason(
         project=report.project, year=report.year, month=report.month, half=report.half, user=by
     )
     if reason:
         raise ValidationError(reason)
-    report.period = Period.objects.filter(year=report.year, month=report.month, half=report.half).first()
+    report.period = Period.objects.filter(
+        year=report.year, month=report.month, half=report.half, kind__in=[Period.Kind.MONTH, Period.Kind.HALF]
+    ).first()
     before = audit_snapshot(ProgressReport.objects.get(pk=report.pk)) if report.pk else {}
     if before and before == audit_snapshot(report):
         return report

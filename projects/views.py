@@ -13,12 +13,13 @@ from django.db.models import Case, Count, F, IntegerField, ProtectedError, Q, Qu
 from django.forms import modelformset_factory
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import history_for
-from dispatch.problems import problems_for_project
+from core import hooks
 from org.access import current_user, require_office
 from org.models import User
 from projects import rules, services
@@ -237,7 +238,12 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_delete": user.is_office and services.project_delete_refusal(project) is None,
         "changes": changes,
         "as_of": as_of,
-        "problems": problems_for_project(project, user),
+        # Parts other modules add (the project's supervised problems), rendered here so that
+        # projects does not import them (core.hooks).
+        "sections": [
+            render_to_string(section.template, {**section.context, "project": project}, request=request)
+            for section in hooks.project_sections.all(project=project, user=user)
+        ],
     }
     return render(request, "projects/detail.html", context)
 

@@ -21,7 +21,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from dispatch.models import ExtensionRequest, Period, Problem, UnitReport
+from core.models import Period
+from dispatch.models import ExtensionRequest, Problem, UnitReport
 from org.models import Unit, User
 from projects.models import Milestone, ProgressReport, Project
 from projects.rules import DEFAULT_THRESHOLDS, RULE_NO_PLAN, MilestoneFact, ProjectFacts, compute_light, rules_in_words

@@ -21,8 +21,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from core.models import Period
 from dispatch import corrections, problems, reporting, services
-from dispatch.models import Period, Problem, UnitReport
+from dispatch.models import Problem, UnitReport
 from org.models import Unit, User
 from projects.models import AnnualPlan, Milestone, ProgressReport
 from projects.services import project_light_refresh

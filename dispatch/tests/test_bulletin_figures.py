@@ -26,9 +26,10 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from core.models import Period
 from dispatch import services
 from dispatch.bulletin import NotPublished, _competition_ranks, bulletin_figures, percent, yi
-from dispatch.models import Period, Problem, ProjectSnapshot, UnitReport
+from dispatch.models import Problem, ProjectSnapshot, UnitReport
 from org.models import Unit, User
 from projects.models import AnnualPlan, Milestone, ProgressReport, Project
 from projects.services import progress_save

@@ -55,7 +55,7 @@ def test_generation_runs_through_its_steps_and_keeps_the_files(
     assert len(_files(media)) == 2
     entries = AuditEntry.objects.filter(model="dispatch.bulletin", object_id=str(bulletin.pk))
     assert entries.count() == 2  # queued, then done
-    assert entries.filter(subject_model="dispatch.period", subject_id=str(april["period"].pk)).count() == 2
+    assert entries.filter(subject_model="core.period", subject_id=str(april["period"].pk)).count() == 2
 
 
 def test_a_done_bulletin_is_not_regenerated_silently(april: dict[str, Any], personas: dict[str, User]) -> None:

@@ -23,9 +23,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from core.models import Period
 from dispatch import rules
 from dispatch.bulletin import bulletin_figures
-from dispatch.models import Bulletin, Period, Problem, ProblemStep, ProjectSnapshot, UnitReport
+from dispatch.models import Bulletin, Problem, ProblemStep, ProjectSnapshot, UnitReport
 from dispatch.problems import TRANSITIONS
 from org.models import User
 from projects import rules as light_rules

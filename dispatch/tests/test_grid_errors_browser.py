@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from core.models import Period
 from dispatch import services
-from dispatch.models import Period, UnitReport
+from dispatch.models import UnitReport
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 from projects.tests.browser import Tab

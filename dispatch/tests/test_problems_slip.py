@@ -16,8 +16,9 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from core.models import Period
 from dispatch import problems
-from dispatch.models import Period, Problem
+from dispatch.models import Problem
 from dispatch.slip import slip_docx
 from org.models import Unit, User
 

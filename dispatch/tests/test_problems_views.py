@@ -14,7 +14,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from dispatch.models import ExtensionRequest, Period, Problem, ProblemStep
+from core.models import Period
+from dispatch.models import ExtensionRequest, Problem, ProblemStep
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

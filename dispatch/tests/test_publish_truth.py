@@ -20,10 +20,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.models import Period
 from dispatch import services
 from dispatch.bulletin import bulletin_figures
 from dispatch.bulletin_docx import bulletin_docx
-from dispatch.models import Period, PeriodSnapshot, ProjectSnapshot, UnitReport
+from dispatch.models import PeriodSnapshot, ProjectSnapshot, UnitReport
 from dispatch.services import DispatchError
 from org.models import Unit, User
 from projects import rules as light_rules
@@ -108,7 +109,7 @@ def test_the_reason_is_recorded_and_audited(december: dict[str, Any]) -> None:
     period = _publish(december)
     assert (period.state, period.publish_reason) == (Period.State.PUBLISHED, REASON)
     assert period.published_at == dt.datetime(2026, 12, 2, 10, tzinfo=TZ)
-    entry = AuditEntry.objects.filter(model="dispatch.period", object_id=str(period.pk)).latest("pk")
+    entry = AuditEntry.objects.filter(model="core.period", object_id=str(period.pk)).latest("pk")
     assert REASON in str(entry.changes)
 
 

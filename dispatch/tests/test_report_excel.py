@@ -16,8 +16,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry
+from core.models import Period
 from dispatch import services, unit_excel
-from dispatch.models import Period, UnitReport
+from dispatch.models import UnitReport
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.models import Period
 from dispatch import reporting, services
-from dispatch.models import Period, UnitReport, UnitReportEvent
+from dispatch.models import UnitReport, UnitReportEvent
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

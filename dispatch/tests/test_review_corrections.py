@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.models import Period
 from dispatch import corrections, services
-from dispatch.models import CorrectionRequest, Notification, Period, ProjectSnapshot
+from dispatch.models import CorrectionRequest, Notification, ProjectSnapshot
 from dispatch.services import ConcurrentChange, DispatchError
 from org.models import Unit, User
 from projects import services as project_services

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conftest import make_user
+from core.models import Period
 from dispatch import services
-from dispatch.models import Notification, Period, UnitReport
+from dispatch.models import Notification, UnitReport
 from dispatch.reporting import unit_report_issues
 from org.models import Unit, User
 from projects.models import ProgressReport, Project

@@ -12,8 +12,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from core.models import Period
 from dispatch import services
-from dispatch.models import Period, PeriodSnapshot, ProjectSnapshot, UnitReport, UnitReportEvent
+from dispatch.models import PeriodSnapshot, ProjectSnapshot, UnitReport, UnitReportEvent
 from dispatch.services import ConcurrentChange, DispatchError
 from org.models import Unit, User
 from projects import services as project_services
@@ -61,7 +62,7 @@ def test_open_creates_a_draft_report_for_every_lead_unit(personas: dict[str, Use
     assert (period.state, period.opens_on, period.deadline) == (OPEN, dt.date(2026, 4, 1), dt.date(2026, 4, 24))
     reports = {r.unit_id: r.state for r in period.unit_reports.all()}
     assert reports == {units["gxj"].pk: DRAFT, units["town_a"].pk: DRAFT}
-    assert AuditEntry.objects.filter(model="dispatch.period", object_id=str(period.pk), action="create").exists()
+    assert AuditEntry.objects.filter(model="core.period", object_id=str(period.pk), action="create").exists()
 
 
 @override_settings(DIAODU_REPORT_DEADLINE="workdays:5")

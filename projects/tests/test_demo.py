@@ -17,7 +17,8 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from dispatch.models import Period, PeriodSnapshot, Problem, ProblemStep
+from core.models import Period
+from dispatch.models import PeriodSnapshot, Problem, ProblemStep
 from org.demo import DEMO_LOGINS, DEMO_PASSWORD
 from org.models import Holiday, Unit, User
 from projects import rules, services

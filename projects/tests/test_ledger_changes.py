@@ -20,7 +20,8 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from dispatch.models import Period, ProjectSnapshot, UnitReport
+from core.models import Period
+from dispatch.models import ProjectSnapshot, UnitReport
 from dispatch.services import reportable_projects
 from org.models import Unit, User
 from projects import services

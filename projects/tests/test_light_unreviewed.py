@@ -81,7 +81,8 @@ def test_months_after_the_assessment_date_do_not_feed_the_light(make_project: An
 def test_the_migration_marks_rows_already_reviewed(personas: dict[str, User], make_project: Any) -> None:
     from django.apps import apps
 
-    from dispatch.models import Period, UnitReport
+    from core.models import Period
+    from dispatch.models import UnitReport
     from org.models import Unit
 
     migration = importlib.import_module("projects.migrations.0004_progress_approved")

@@ -17,7 +17,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from dispatch.models import CorrectionRequest, ExtensionRequest, Period, Problem, UnitReport
+from core.models import Period
+from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
 from projects.models import ProgressReport, Project, ProjectChange

@@ -1,0 +1,103 @@
+"""The platform's shared records: periods.
+
+A period is the time a module reports or is assessed for: a month (or half a month) for the
+monthly dispatch, a quarter for assessment, a year for targets. It is open while data comes in,
+closed at the deadline, and published by the office; publishing freezes it, and from then on its
+figures are read from snapshots, so March's bulletin and rankings can be reproduced in December.
+One freeze check and one message serve every module (:meth:`Period.frozen_message`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+
+class Period(models.Model):
+    class Kind(models.TextChoices):
+        MONTH = "month", _("月度")
+        HALF = "half", _("半月")
+        QUARTER = "quarter", _("季度")
+        YEAR = "year", _("年度")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("填报中")
+        CLOSED = "closed", _("已截止")
+        PUBLISHED = "published", _("已发布")
+
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices, default=Kind.MONTH)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    # The period's last month: the month itself, a quarter's third month (3, 6, 9, 12), or 12 for a year.
+    month = models.PositiveSmallIntegerField(_("月份"))
+    # 0 for a whole month (and for quarters and years); 1 and 2 for the halves of a month in
+    # districts that report twice.
+    half = models.PositiveSmallIntegerField(_("半月"), default=0)
+    opens_on = models.DateField(_("开始填报日期"))
+    deadline = models.DateField(_("截止日期"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN)
+    closed_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发布人"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Why the office published before the deadline or with units not (or not yet approved as)
+    # reported; required then (dispatch.services.period_publish), printed in the bulletin, audited.
+    publish_reason = models.TextField(_("发布说明"), blank=True)
+
+    class Meta:
+        db_table = "dispatch_period"  # where the monthly periods were first kept; the rows are the same
+        verbose_name = _("调度期")
+        verbose_name_plural = _("调度期")
+        ordering = ["-year", "-month", "-half"]
+        constraints = [models.UniqueConstraint(fields=["kind", "year", "month", "half"], name="period_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A half of a month is its own kind, whoever creates it.
+        if self.half and self.kind == self.Kind.MONTH:
+            self.kind = self.Kind.HALF
+        super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        values = {"year": self.year, "month": self.month}
+        if self.kind == self.Kind.YEAR:
+            return gettext("%(year)d年度") % values
+        if self.kind == self.Kind.QUARTER:
+            return gettext("%(year)d年第%(quarter)d季度") % {"year": self.year, "quarter": (self.month + 2) // 3}
+        if self.half == 1:
+            return gettext("%(year)d年%(month)d月上半月") % values
+        if self.half == 2:
+            return gettext("%(year)d年%(month)d月下半月") % values
+        return gettext("%(year)d年%(month)d月") % values
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state == self.State.PUBLISHED
+
+    def frozen_message(self) -> str:
+        """What every module says when a change would touch this published period."""
+        text = gettext("%(period)s已发布，数据已冻结；如需更正，请提交更正申请，由项目办审批。")
+        return text % {"period": self.label}
+
+    @property
+    def first_day(self) -> dt.date:
+        if self.kind == self.Kind.YEAR:
+            return dt.date(self.year, 1, 1)
+        if self.kind == self.Kind.QUARTER:
+            return dt.date(self.year, self.month - 2, 1)
+        return dt.date(self.year, self.month, 16 if self.half == 2 else 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        if self.half == 1:
+            return dt.date(self.year, self.month, 15)
+        following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)

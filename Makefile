@@ -18,13 +18,14 @@ setup: $(STAMP) assets compilemessages
 assets: $(STAMP)
 	$(PY) scripts/fetch_assets.py
 
-## make run: install, fetch assets, migrate SQLite, load the demo district, serve on 127.0.0.1:8000
+## make run: install, fetch assets, migrate SQLite, load the demo district, then serve on 127.0.0.1:8000
+## with the background worker and the scheduler (scripts/run.sh; one Ctrl-C stops all three)
 run: setup
 	DIAODU_DEBUG=1 $(PY) manage.py migrate --noinput
 	DIAODU_DEBUG=1 $(PY) manage.py load_demo --if-empty
 	DIAODU_DEBUG=1 $(PY) manage.py refresh_lights
 	DIAODU_DEBUG=1 $(PY) manage.py demo_logins --url http://$(HOST):$(PORT)/
-	DIAODU_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	PY=$(PY) scripts/run.sh $(HOST) $(PORT)
 
 ## make lint: ruff, the one-way layers contract (import-linter), mypy, migrations and translations
 ## make test: the whole suite (set DATABASE_URL to run it on PostgreSQL)

@@ -101,3 +101,98 @@ class Period(models.Model):
             return dt.date(self.year, self.month, 15)
         following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
         return following - dt.timedelta(days=1)
+
+
+class Job(models.Model):
+    """One piece of background work as the pages see it: its state, progress 0–100 and step in words.
+
+    The task itself runs in the worker process (core/tasks.py); this row is what a page polls, what
+    a restart leaves behind to recover (the worker's pid and the heartbeat tell a live job from one
+    whose process died), and what the retry button starts again (``task_path`` with ``args``).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("排队中")
+        RUNNING = "running", _("进行中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=40)
+    # What the job is about, e.g. "period:12", so a page finds the job of its object.
+    key = models.CharField(_("对象"), max_length=100, db_index=True)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    step = models.CharField(_("步骤"), max_length=200, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    task_path = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    # Called (dotted path, with the job) when the job is given up after a restart, so the module's
+    # own record (a bulletin, a period) does not stay "running" either.
+    on_fail = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=2)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    host = models.CharField(max_length=100, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} {self.state}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in {self.State.PENDING, self.State.RUNNING}
+
+    @property
+    def dead(self) -> bool:
+        """Running, but its process has died (core.tasks.job_is_dead): shown as interrupted, with a retry."""
+        from core.tasks import job_is_dead
+
+        return job_is_dead(self)
+
+
+class WorkerBeat(models.Model):
+    """The worker's heartbeat: written by every worker loop (and every job step); /healthz reads it."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=100)
+    pid = models.IntegerField()
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Notification(models.Model):
+    """An in-app message to one person: reminders, returned reports, corrections, assigned problems.
+
+    Written by core.notify (the one way every module tells people), read by the bell and the list.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "dispatch_notification"  # where dispatch first kept them; the rows are the same
+        ordering = ["-created_at", "-id"]
+        # The index keeps the name dispatch gave it, so moving the model changes nothing in the database.
+        indexes = [models.Index(fields=["user", "read_at"], name="dispatch_no_user_id_0ca9ab_idx")]
+
+    def __str__(self) -> str:
+        return self.text

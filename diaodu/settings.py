@@ -76,10 +76,15 @@ INSTALLED_APPS = [
     "core",
     "projects",
     "dispatch",
+    # After core, whose db_worker (the queue's worker plus a heartbeat and restart recovery) wins.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from STATIC_ROOT (docs/deploy.md), before sessions and the login check run.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "org.middleware.LanguageMiddleware",
     "org.middleware.RequestSizeMiddleware",
@@ -216,7 +221,13 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# `manage.py collectstatic` copies here; WhiteNoise serves it, gzip-compressed, under hashed names that
+# browsers may cache for ever (DEBUG serves the plain names from static/ without collecting).
+STATIC_ROOT = Path(env_str("DIAODU_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 # Generated files (bulletins) are kept here; back this folder up with the database.
 MEDIA_ROOT = Path(env_str("DIAODU_MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
@@ -250,8 +261,9 @@ DIAODU_PROBLEM_REMIND_DAYS = env_int("DIAODU_PROBLEM_REMIND_DAYS", 3)
 DIAODU_PROBLEM_RED_DAYS = env_int("DIAODU_PROBLEM_RED_DAYS", 15)
 # The document number prefix of bulletins, e.g. 寒重项办; default: the district's first character + 调度.
 DIAODU_BULLETIN_PREFIX = env_str("DIAODU_BULLETIN_PREFIX")
-# Bulletins are generated in a background thread with progress shown; tests run them inline.
-DIAODU_JOBS_INLINE = env_bool("DIAODU_JOBS_INLINE")
+# Background work (bulletins, publishing, large imports, reminders) is queued in the database and
+# run by a separate process, `manage.py db_worker` (core/tasks.py; `make run` starts it).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # E-mail for reminders; without a host, reminders go in-app (and to the webhook) only.
 EMAIL_HOST = env_str("DIAODU_EMAIL_HOST")

@@ -12,8 +12,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Plain names and no collectstatic in tests (diaodu/tests/test_deploy.py collects for its own server). So WhiteNoise
+# looks in STATIC_ROOT per request rather than warning in every test that the folder does not exist.
+WHITENOISE_AUTOREFRESH = True
 
-DIAODU_JOBS_INLINE = True
+# Tasks run inline, in the request that enqueues them; a test that needs the real queue (a worker
+# process) overrides TASKS with the database backend (core/tests/test_worker_recovery.py).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Generated files (bulletins) go to a throwaway folder, never into the working tree.

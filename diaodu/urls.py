@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="projects:ledger", permanent=False)),
     path("", include("org.urls")),
+    path("", include("core.urls")),
     path("projects/", include("projects.urls")),
     path("dispatch/", include("dispatch.urls")),
     # The language can be chosen before logging in, on the login page.

@@ -50,15 +50,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Period
+from dispatch.docx_style import office_name
 from dispatch.models import PeriodSnapshot, ProjectSnapshot
 from projects import rules as light_rules
 from projects.models import Level, ProjectType, Stage
+from projects.templatetags.diaodu_format import format_money, format_rate
 
 ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
 TEN_THOUSAND = Decimal(10000)
 CENT = Decimal("0.01")
-TENTH = Decimal("0.1")
 
 
 # --- small number helpers -------------------------------------------------------------------
@@ -75,19 +75,11 @@ def yi(wan: Decimal) -> Decimal:
     return (wan / TEN_THOUSAND).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def percent(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
-    """numerator / denominator in %, one decimal half-up; None when the denominator is zero."""
-    if not denominator:
-        return None
-    return (Decimal(numerator) / Decimal(denominator) * HUNDRED).quantize(TENTH, rounding=ROUND_HALF_UP)
-
-
-def fmt_money(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-def fmt_rate(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value}%"
+# Rates are computed and rounded by the ledger's one rule, and written by the one formatter the
+# pages use, so the bulletin cannot round 73.25 differently from the ledger.
+percent = light_rules.rate_percent
+fmt_money = format_money
+fmt_rate = format_rate
 
 
 def _date(text: str | None) -> dt.date | None:
@@ -312,10 +304,6 @@ class BulletinFigures:
 
 class NotPublished(Exception):
     """Only a published period has frozen figures to report."""
-
-
-def office_name() -> str:
-    return _("%(district)s重点项目建设指挥部办公室") % {"district": settings.DIAODU_DISTRICT_NAME}
 
 
 def document_number(period: Period) -> str:

@@ -44,17 +44,16 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 from lxml import etree
 
 from dispatch.bulletin import BulletinFigures, InvestmentRow, Ranking, fmt_money, fmt_rate, reproducible_zip
+from dispatch.docx_style import LATIN_FONT, set_font
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADING1_FONT = "黑体"
 HEADING2_FONT = "楷体_GB2312"
 PAGE_NUMBER_FONT = "宋体"
-LATIN_FONT = "Times New Roman"
 # Official font → the alternative written in the font table; 宋体 is the default beyond it.
 FALLBACKS = {
     "方正小标宋简体": "华文中宋",
@@ -78,20 +77,6 @@ TABLE_STYLE, TABLE_HEADER_STYLE = "BulletinTable", "BulletinTableHeader"
 
 
 # --- fonts and paragraphs -------------------------------------------------------------------
-
-def set_font(run: Run, east_asia: str, size: Pt | None = None, *, bold: bool = False,
-             color: RGBColor | None = None, latin: str = LATIN_FONT) -> Run:
-    """Name the Chinese font where Word reads it (eastAsia, with the eastAsia hint)."""
-    run.font.name = latin
-    run.font.size = size
-    run.font.bold = bold
-    if color is not None:
-        run.font.color.rgb = color
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:hint"), "eastAsia")
-    return run
-
 
 def _exact_spacing(paragraph: Paragraph, pitch: Pt = LINE_PITCH) -> None:
     fmt = paragraph.paragraph_format

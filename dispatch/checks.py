@@ -5,9 +5,11 @@ cell into ``RowInput``; these functions say what is wrong (errors, which block s
 submitting) and what the reviewer should look at (warnings), quoting the numbers.
 
 Errors:
-  - 本期完成投资, 形象进度(%) and 形象进度描述 are required; money is not negative;
-  - 形象进度(%) is within 0–100 and not lower than the last reported percent;
-  - 开工以来累计 does not exceed the total investment;
+  - shared with the project page's form and corrections (projects.rules.progress_problems, so
+    every way of entering progress refuses the same things in the same words): 本期完成投资
+    and 形象进度(%) are required, money is not negative, 形象进度(%) is within 0–100 and not
+    lower than the last reported percent, 开工以来累计 does not exceed the total investment;
+  - 形象进度描述 is required;
   - 年度累计 is not lower than the year-to-date published for the previous period (an
     earlier month corrected downwards would otherwise make the year's total go back);
   - a project not yet started that reports investment or progress needs its start date,
@@ -27,6 +29,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
+
+from projects import rules
 
 ERROR, WARNING = "error", "warning"
 BUILDING = "building"
@@ -100,8 +104,8 @@ class RowContext:
     actual_start: dt.date | None = None
 
 
-def money(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+# The bulletin's and the messages' way of writing 万元 ("1,234.50").
+money = rules.money_text
 
 
 def ytd(row: RowInput, context: RowContext) -> Decimal:
@@ -117,39 +121,28 @@ def needs_start_date(row: RowInput, context: RowContext) -> bool:
     return not context.started and ((row.invested or 0) > 0 or (row.progress_percent or 0) > 0)
 
 
+def shared_before(context: RowContext) -> rules.ProgressBefore:
+    return rules.ProgressBefore(
+        total_investment=context.total_investment,
+        invested_before_period=context.invested_before_period,
+        last_percent=context.last_percent,
+    )
+
+
 def row_errors(row: RowInput, context: RowContext, *, today: dt.date) -> list[Issue]:
-    issues: list[Issue] = []
-    if row.invested is None:
-        issues.append(Issue(INVESTED, _("必须填写（没有投资填 0）")))
-    elif row.invested < 0:
-        issues.append(Issue(INVESTED, _("不能为负数，实际为 %(value)s") % {"value": money(row.invested)}))
-    if row.progress_percent is None:
-        issues.append(Issue(PERCENT, _("必须填写 0 至 100 的整数")))
-    elif not 0 <= row.progress_percent <= 100:
-        issues.append(Issue(PERCENT, _("应在 0 至 100 之间，实际为 %(value)d") % {"value": row.progress_percent}))
-    elif context.last_percent is not None and row.progress_percent < context.last_percent:
-        issues.append(
-            Issue(
-                PERCENT,
-                _("形象进度 %(value)d%% 低于上期的 %(last)d%%，形象进度不能倒退")
-                % {"value": row.progress_percent, "last": context.last_percent},
-            )
+    # The rules every way of entering progress shares (the project page's form and corrections
+    # too) come from projects.rules; the grid adds its own around them.
+    shared = [
+        Issue(problem.field, problem.text)
+        for problem in rules.progress_problems(
+            invested=row.invested, percent=row.progress_percent, before=shared_before(context)
         )
+    ]
+    issues = [issue for issue in shared if issue.column != SINCE_START]
     if not row.physical_progress.strip():
         issues.append(Issue(PHYSICAL, _("必须填写本期形象进度")))
+    issues += [issue for issue in shared if issue.column == SINCE_START]
     if row.invested is not None and row.invested >= 0:
-        total = since_start(row, context)
-        if total > context.total_investment:
-            issues.append(
-                Issue(
-                    SINCE_START,
-                    _("开工以来累计 %(total)s 万元超过总投资 %(limit)s 万元（此前累计 %(before)s + 本期 %(month)s）")
-                    % {
-                        "total": money(total), "limit": money(context.total_investment),
-                        "before": money(context.invested_before_period), "month": money(row.invested),
-                    },
-                )
-            )
         year_total = ytd(row, context)
         if context.published_ytd is not None and year_total < context.published_ytd:
             issues.append(

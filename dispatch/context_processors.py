@@ -1,4 +1,4 @@
-"""What every page's header needs from dispatch: the unread notification count for the bell."""
+"""What every page's header needs: the unread notification count for the bell (core's notifications)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from dispatch.models import Notification
+from core.models import Notification
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:

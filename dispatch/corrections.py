@@ -12,14 +12,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from dispatch import checks
 from dispatch.models import CorrectionRequest
+from dispatch.notify import notify_office, notify_users
 from dispatch.services import ConcurrentChange, DispatchError
+from projects import rules
 from projects.models import ProgressReport
-from projects.services import project_light_refresh
+from projects.services import progress_before, project_light_refresh
 
 # The fields of a monthly report a correction may change, in the form's order.
 FIELDS = ("invested", "progress_percent", "physical_progress", "problems")
@@ -42,20 +46,36 @@ def current_values(report: ProgressReport) -> dict[str, str]:
 
 
 def _parse(name: str, text: str) -> Any:
-    """A stored text back to the field's value; the form validated it, this guards hand-made rows."""
+    """A stored text back to the field's value; whether the value is allowed is :func:`_check`'s question."""
     if name == "invested":
         try:
             value = Decimal(text).quantize(Decimal("0.01"))
         except InvalidOperation as exc:
             raise DispatchError(_("更正后的完成投资“%(value)s”不是数字。") % {"value": text}) from exc
-        if value < 0:
-            raise DispatchError(_("更正后的完成投资不能为负数。"))
         return value
     if name == "progress_percent":
-        if not text.isdigit() or not 0 <= int(text) <= 100:
-            raise DispatchError(_("更正后的形象进度应为 0–100 的整数，实际为“%(value)s”。") % {"value": text})
-        return int(text)
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise DispatchError(_("更正后的形象进度应为 0–100 的整数，实际为“%(value)s”。") % {"value": text}) from exc
     return text
+
+
+def _check(report: ProgressReport, values: dict[str, Any]) -> None:
+    """The corrected report under the rules every way of entering progress shares (projects.rules)."""
+    before = progress_before(
+        project=report.project, year=report.year, month=report.month, half=report.half, exclude_pk=report.pk
+    )
+    invested = values.get("invested", report.invested)
+    percent = values.get("progress_percent", report.progress_percent)
+    problems = rules.progress_problems(invested=invested, percent=percent, before=before)
+    if problems:
+        raise DispatchError(
+            "；".join(
+                _("「%(label)s」%(text)s") % {"label": checks.LABELS.get(p.field, p.field), "text": p.text}
+                for p in problems
+            )
+        )
 
 
 def _ensure_published(report: ProgressReport) -> None:
@@ -84,9 +104,28 @@ def correction_request(*, report: ProgressReport, changes: dict[str, Any], reaso
             kept[name] = text
     if not kept:
         raise DispatchError(_("更正内容与现有数据相同，没有需要更正的内容。"))
+    _check(report, {name: _parse(name, text) for name, text in kept.items()})
     request = CorrectionRequest.objects.create(report=report, changes=kept, reason=reason.strip(), requested_by=by)
     audit_record(by=by, instance=request, before={}, subject=report.project, source=SOURCE)
+    notify_office(
+        _("%(who)s提交了%(project)s %(period)s的更正申请，请审批。")
+        % {"who": by, "project": report.project.name, "period": report.period.label if report.period else ""},
+        reverse("dispatch:corrections") + "?state=pending",
+    )
     return request
+
+
+def decision_text(request: CorrectionRequest) -> str:
+    """What the requester is told about the office's decision (and the office sees as confirmation)."""
+    report = request.report
+    values = {"project": report.project.name, "period": report.period.label if report.period else ""}
+    if request.state == CorrectionRequest.State.APPROVED:
+        return _("%(project)s %(period)s的更正申请已批准，数据已更正。") % values
+    return _("%(project)s %(period)s的更正申请被驳回：%(note)s") % {**values, "note": request.decision_note}
+
+
+def _tell_requester(request: CorrectionRequest) -> None:
+    notify_users([request.requested_by], decision_text(request), reverse("dispatch:corrections"))
 
 
 def _decide(*, request: CorrectionRequest, by: Any, state: str, note: str) -> CorrectionRequest:
@@ -115,16 +154,19 @@ def correction_approve(*, request: CorrectionRequest, by: Any, note: str = "") -
     )
     _ensure_published(report)
     request = _decide(request=request, by=by, state=CorrectionRequest.State.APPROVED, note=note)
+    values = {name: _parse(name, str(text)) for name, text in request.changes.items() if name in FIELDS}
+    # Checked again: the reports around this one may have changed since the request was filed.
+    _check(report, values)
     before = audit_snapshot(report)
-    for name, text in request.changes.items():
-        if name in FIELDS:
-            setattr(report, name, _parse(name, str(text)))
+    for name, value in values.items():
+        setattr(report, name, value)
     # The office decided these values: they are reviewed figures from now on.
     report.approved = True
     # Not progress_save: it refuses frozen periods, which is exactly what an approved correction overrides.
     report.save(update_fields=[*(n for n in request.changes if n in FIELDS), "approved", "updated_at"])
     audit_record(by=by, instance=report, before=before, subject=report.project, source=SOURCE)
     project_light_refresh(report.project)
+    _tell_requester(request)
     return request
 
 
@@ -132,4 +174,6 @@ def correction_approve(*, request: CorrectionRequest, by: Any, note: str = "") -
 def correction_reject(*, request: CorrectionRequest, by: Any, note: str) -> CorrectionRequest:
     if not note.strip():
         raise DispatchError(_("驳回时请写明意见。"))
-    return _decide(request=request, by=by, state=CorrectionRequest.State.REJECTED, note=note)
+    request = _decide(request=request, by=by, state=CorrectionRequest.State.REJECTED, note=note)
+    _tell_requester(request)
+    return request

@@ -28,13 +28,12 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from core.demo import DemoPart
-from core.models import Period
+from core.models import Notification, Period
 from dispatch import rules
 from dispatch.models import (
     Bulletin,
     CorrectionRequest,
     ExtensionRequest,
-    Notification,
     Problem,
     ProblemStep,
     ReminderLog,

@@ -1,10 +1,11 @@
-"""Background work: generating a bulletin takes longer than a request should wait.
+"""Bulletin generation: generating a bulletin takes longer than a request should wait.
 
-``run_in_background`` starts a daemon thread (closing its database connection at the end,
-since Django opens one per thread), or, with ``DIAODU_JOBS_INLINE`` (the tests), runs the
-function at once. A thread dies with the process: every step of a job writes a heartbeat, and
-a job whose heartbeat is older than ``STALE_AFTER`` has died (a restart) — the page says so
-at once and the office may start it again, so no job stays "running" for ever.
+:func:`bulletin_generate` queues the bulletin and its task (dispatch/tasks.py), which the worker
+process (``manage.py db_worker``) runs; the tests run it inline. Every step of the build writes a
+heartbeat to the bulletin and to its job (core/tasks.py); a worker killed mid-build is noticed by
+the next worker, which queues the build again or, with no attempt left, marks it failed, so no
+bulletin stays "running" — and a bulletin whose heartbeat is older than ``STALE_AFTER`` is shown
+as interrupted at once, and the office may start it again.
 
 A bulletin goes pending → running (with progress 0–100 and the step in words) → done, or
 failed with the error. New files are written under new names and linked only when both are
@@ -19,17 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from core import tasks as core_tasks
 from core.models import Period
 from dispatch import bulletin as figures_module
 from dispatch.bulletin_docx import bulletin_docx
@@ -41,26 +41,11 @@ from org.models import User
 logger = logging.getLogger(__name__)
 
 # Longer than any one step takes (the bulletin of 20,000 projects builds in about 10 s in all).
-STALE_AFTER = dt.timedelta(minutes=2)
-
-
-def run_in_background(func: Callable[..., Any], *args: Any) -> None:
-    """Run ``func(*args)`` in a daemon thread, or inline when ``DIAODU_JOBS_INLINE`` is set."""
-    if settings.DIAODU_JOBS_INLINE:
-        func(*args)
-        return
-
-    def target() -> None:
-        try:
-            func(*args)
-        finally:
-            connection.close()
-
-    threading.Thread(target=target, daemon=True, name=f"diaodu-{getattr(func, '__name__', 'job')}").start()
+STALE_AFTER = core_tasks.STALE_AFTER
 
 
 def bulletin_is_stale(bulletin: Bulletin, now: dt.datetime | None = None) -> bool:
-    """Pending or running with no sign of life for longer than a step can take: its thread has died."""
+    """Pending or running with no sign of life for longer than a step can take: its process has died."""
     if bulletin.state not in {Bulletin.State.PENDING, Bulletin.State.RUNNING}:
         return False
     alive = bulletin.heartbeat_at or bulletin.started_at
@@ -110,21 +95,26 @@ def bulletin_request(*, period: Period, by: Any, regenerate: bool = False) -> Bu
 
 
 def bulletin_generate(*, period: Period, by: Any, regenerate: bool = False) -> Bulletin:
-    """Queue the bulletin and build it in the background; returns the row to show progress from."""
+    """Queue the bulletin and its build for the worker; returns the row to show progress from."""
     bulletin = bulletin_request(period=period, by=by, regenerate=regenerate)
-    run_in_background(bulletin_build, bulletin.pk, getattr(by, "pk", None))
+    core_tasks.job_start(
+        task_path="dispatch.tasks.bulletin_build_task", kind="bulletin", key=f"period:{period.pk}",
+        args=[bulletin.pk, getattr(by, "pk", None)], by=by, on_fail="dispatch.tasks.bulletin_interrupted",
+    )
     bulletin.refresh_from_db()
     return bulletin
 
 
-def _progress(pk: int, progress: int, step: str, **fields: Any) -> None:
+def _progress(pk: int, progress: int, step: str, job_pk: int | None = None, **fields: Any) -> None:
     # A plain UPDATE, committed at once, so the progress poll sees it while the job runs; the
     # heartbeat tells a live job from one whose process has died.
     Bulletin.objects.filter(pk=pk).update(progress=progress, step=step, heartbeat_at=timezone.now(), **fields)
+    if job_pk is not None:
+        core_tasks.job_progress(job_pk, progress, step)
 
 
 @translation.override(settings.LANGUAGE_CODE)
-def bulletin_build(bulletin_pk: int, by_pk: int | None = None) -> None:
+def bulletin_build(bulletin_pk: int, by_pk: int | None = None, job_pk: int | None = None) -> None:
     """Compute the figures, write both files and keep them with the period; on any error, fail cleanly.
 
     The document is written in the district's language whoever asks, so every generation of
@@ -134,14 +124,14 @@ def bulletin_build(bulletin_pk: int, by_pk: int | None = None) -> None:
     bulletin = Bulletin.objects.select_related("period").get(pk=bulletin_pk)
     saved: list[str] = []
     try:
-        _progress(bulletin.pk, 5, _("正在汇总数据"), state=Bulletin.State.RUNNING, started_at=timezone.now())
+        _progress(bulletin.pk, 5, _("正在汇总数据"), job_pk, state=Bulletin.State.RUNNING, started_at=timezone.now())
         figures = build_figures(bulletin.period)
         when = bulletin.period.published_at
-        _progress(bulletin.pk, 30, _("正在生成 Word 通报"))
+        _progress(bulletin.pk, 30, _("正在生成 Word 通报"), job_pk)
         docx_bytes = build_docx(figures, when)
-        _progress(bulletin.pk, 60, _("正在生成 Excel 附表"))
+        _progress(bulletin.pk, 60, _("正在生成 Excel 附表"), job_pk)
         xlsx_bytes = build_xlsx(figures, when)
-        _progress(bulletin.pk, 85, _("正在保存文件"))
+        _progress(bulletin.pk, 85, _("正在保存文件"), job_pk)
         docx_name, xlsx_name = file_names(bulletin.period)
         bulletin.docx.save(docx_name, ContentFile(docx_bytes), save=False)
         saved.append(bulletin.docx.name)

@@ -167,23 +167,6 @@ class CorrectionRequest(models.Model):
         return f"{self.report} {self.get_state_display()}"
 
 
-class Notification(models.Model):
-    """An in-app message: reminders, returned reports, assigned problems."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    created_at = models.DateTimeField(auto_now_add=True)
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.text
-
-
 class ReminderLog(models.Model):
     """One reminder sent to one unit for one period; the unique key makes sending safe to repeat."""
 

@@ -1,16 +1,17 @@
-"""In-app notifications to people and to every active user of a unit."""
+"""Dispatch's recipients: a unit's reporters and the project office, told through core.notify.
+
+Only services call these (never views): see core.notify for the channels and when they go out.
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dispatch.models import Notification
+from core.notify import notify
 from org.models import Unit, User
 
 
 def notify_users(users: Iterable[User], text: str, url: str = "") -> int:
-    rows = [Notification(user=user, text=text[:300], url=url[:300]) for user in users]
-    Notification.objects.bulk_create(rows)
-    return len(rows)
+    return notify(users, text, url).in_app
 
 
 def unit_reporters(unit: Unit | int) -> Iterable[User]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record, audit_snapshot
+from core import clock
 from core.models import Period
 from dispatch import rules
 from dispatch.access import problems_visible_to
@@ -40,8 +41,8 @@ OPEN_STATES = frozenset({Problem.State.ASSIGNED, Problem.State.HANDLING, Problem
 EXTENSIBLE_STATES = frozenset({Problem.State.ASSIGNED, Problem.State.HANDLING})
 
 
-def today() -> dt.date:
-    return timezone.localdate()
+# The district's clock, under the name the problem pages have always called.
+today = clock.today
 
 
 # --- escalation -----------------------------------------------------------------------------
@@ -57,18 +58,17 @@ def escalation(problem: Problem, on: dt.date | None = None) -> rules.Escalation:
 
 
 def escalation_rule_in_words() -> list[str]:
-    remind, red = settings.DIAODU_PROBLEM_REMIND_DAYS, settings.DIAODU_PROBLEM_RED_DAYS
-    return [
-        _("距办结时限 %(days)d 天以内（含到期当日）：蓝色提醒。") % {"days": remind},
-        _("逾期 1 至 %(days)d 天：黄色预警。") % {"days": red},
-        _("逾期超过 %(days)d 天：红牌督办，约谈责任领导。") % {"days": red},
-        _("已办结的问题不再督办。延期须在办结时限之前申请，经项目办批准后按新的时限计算。"),
-    ]
+    return rules.escalation_in_words(
+        remind_days=settings.DIAODU_PROBLEM_REMIND_DAYS, red_days=settings.DIAODU_PROBLEM_RED_DAYS
+    )
 
 
 def level_q(level: str, on: dt.date) -> Q:
     """The problems at ``level`` on day ``on``, as a filter: the rule of ``rules.problem_escalation``
-    turned into deadline bounds, so the list filters and counts in the database."""
+    turned into deadline bounds, so the list filters and counts in the database.
+
+    A twin of the rule; dispatch/tests/test_one_overdue_rule.py holds it to the rule for every
+    level, a range of days and of thresholds."""
     remind = dt.timedelta(days=settings.DIAODU_PROBLEM_REMIND_DAYS)
     red = dt.timedelta(days=settings.DIAODU_PROBLEM_RED_DAYS)
     still_open = ~Q(state=Problem.State.CLOSED)

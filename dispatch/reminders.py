@@ -8,24 +8,24 @@ For each open period, a unit whose report is still a draft or was returned gets:
 Each (period, unit, kind) is sent once: the ReminderLog row is created first, in its own
 transaction, and a second run finds it and skips, so the command is safe to run twice (or
 from two cron hosts at once). E-mail and the webhook are best effort: a failure is logged and
-reported, never fatal, because the in-app notification has already been stored.
+reported, never fatal, because the in-app notification has already been stored. The channels
+are core.notify's; the command calls the mail and robot senders itself, at once rather than after
+a commit, because each unit's log records which channels reached it.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import urllib.request
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.models import Period
+from core.notify import robot_post, send_email
 from dispatch.models import ReminderLog, UnitReport
 from dispatch.notify import notify_unit, unit_reporters
 from org.workdays import WorkCalendar
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 MISSING = (UnitReport.State.DRAFT, UnitReport.State.RETURNED)
 APP, EMAIL, WEBHOOK = "app", "email", "webhook"
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 @dataclass
@@ -88,26 +87,6 @@ def reminder_text(*, period: Period, unit_report: UnitReport, kind: str) -> str:
     return _("%(period)s月报将于 %(deadline)s 截止，%(unit)s尚未报送，请及时填报。") % values
 
 
-def webhook_post(url: str, content: str) -> None:
-    """Post a text message in the format both DingTalk and WeCom group robots accept."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(_("Webhook 地址应以 http:// 或 https:// 开头。"))
-    body = json.dumps({"msgtype": "text", "text": {"content": content}}, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url, data=body, headers={"Content-Type": "application/json; charset=utf-8"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-        response.read()
-
-
-def _send_email(unit_report: UnitReport, subject: str, text: str) -> int:
-    addresses = [u.email for u in unit_reporters(unit_report.unit_id) if u.email]
-    if not addresses:
-        return 0
-    messages = [(subject, text, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses]
-    return send_mass_mail(messages, fail_silently=False)
-
-
 def _claim(period: Period, unit_report: UnitReport, kind: str) -> ReminderLog | None:
     """Create the log row first; None if an earlier (or concurrent) run already sent this reminder."""
     try:
@@ -146,7 +125,7 @@ def reminders_send(*, today: dt.date) -> RunResult:
             sent.channels.append(APP)
             if settings.EMAIL_HOST:
                 try:
-                    sent.emails = _send_email(unit_report, subject, text)
+                    sent.emails = send_email(unit_reporters(unit_report.unit_id), subject, text)
                     if sent.emails:
                         sent.channels.append(EMAIL)
                 except Exception as exc:  # any mail failure must not stop the other units
@@ -162,7 +141,7 @@ def reminders_send(*, today: dt.date) -> RunResult:
                 "deadline": period.deadline.isoformat(), "units": names,
             }
             try:
-                webhook_post(settings.DIAODU_WEBHOOK_URL, content)
+                robot_post(settings.DIAODU_WEBHOOK_URL, content)
             except Exception as exc:  # an unreachable robot must not lose the other channels
                 logger.warning("reminder webhook failed: %s", exc)
                 result.errors.append(_("群机器人 Webhook 发送失败：%(error)s") % {"error": exc})

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from org.workdays import WorkCalendar
+from projects.rules import days_overdue
 
 NONE, BLUE, YELLOW, RED = "none", "blue", "yellow", "red"
 ESCALATION_SEVERITY = {NONE: 0, BLUE: 1, YELLOW: 2, RED: 3}
@@ -92,7 +93,7 @@ def problem_escalation(
         if days_left == 0:
             return Escalation(BLUE, _("今天到期，请抓紧办结"))
         return Escalation(BLUE, _("距办结时限还有 %(days)d 天，请抓紧办结") % {"days": days_left})
-    overdue = -days_left
+    overdue = days_overdue(deadline, today)
     if overdue <= red_days:
         text = ngettext("已逾期 %(days)d 天，预警", "已逾期 %(days)d 天，预警", overdue) % {"days": overdue}
         return Escalation(YELLOW, text)
@@ -100,3 +101,13 @@ def problem_escalation(
         "已逾期 %(days)d 天，红牌督办并约谈责任领导", "已逾期 %(days)d 天，红牌督办并约谈责任领导", overdue
     ) % {"days": overdue}
     return Escalation(RED, text)
+
+
+def escalation_in_words(*, remind_days: int, red_days: int) -> list[str]:
+    """:func:`problem_escalation` in words, with the district's numbers, for the problem pages."""
+    return [
+        _("距办结时限 %(days)d 天以内（含到期当日）：蓝色提醒。") % {"days": remind_days},
+        _("逾期 1 至 %(days)d 天：黄色预警。") % {"days": red_days},
+        _("逾期超过 %(days)d 天：红牌督办，约谈责任领导。") % {"days": red_days},
+        _("已办结的问题不再督办。延期须在办结时限之前申请，经项目办批准后按新的时限计算。"),
+    ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from core import clock
 from core.models import Period
 from dispatch import rules
 from dispatch.models import PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
+from dispatch.notify import notify_unit
 from org.models import Unit
 from projects import rules as light_rules
 from projects.models import ZERO, AnnualPlan, ProgressReport, Project
@@ -251,6 +253,12 @@ def unit_report_return(*, unit_report: UnitReport, version: int, by: Any, reason
     )
     # Returned figures are the unit's to change again: no longer reviewed, even if approved before.
     _rows_reviewed(unit_report, approved=False)
+    notify_unit(
+        unit_report.unit_id,
+        _("%(unit)s%(period)s的月报被退回：%(reason)s")
+        % {"unit": unit_report.unit, "period": unit_report.period.label, "reason": unit_report.return_reason},
+        reverse("dispatch:report_grid", args=[unit_report.pk]),
+    )
     return unit_report
 
 
@@ -387,7 +395,7 @@ def snapshot_take(*, period: Period, now: dt.datetime | None = None) -> int:
                 "reasons": [[r.light, r.text] for r in result.reasons],
                 # [name, planned date, days overdue] as of the period's end, for the bulletin's red-project pages.
                 "milestones_behind": [
-                    [m.name, m.planned.isoformat(), (last - m.planned).days]
+                    [m.name, m.planned.isoformat(), light_rules.days_overdue(m.planned, last)]
                     for m in milestones
                     if m.planned is not None and m.actual is None and m.planned < last
                 ],
@@ -466,7 +474,8 @@ def _period_snapshot_take(*, period: Period, now: dt.datetime) -> None:
                 "deadline": problem.deadline.isoformat(),
                 "state": problem.state,
                 "state_label": problem.get_state_display(),
-                "overdue_days": max(0, (as_of - problem.deadline).days) if problem.state != Problem.State.CLOSED else 0,
+                "overdue_days": light_rules.days_overdue(problem.deadline, as_of)
+                if problem.state != Problem.State.CLOSED else 0,
                 "escalation": escalation.level,
                 "escalation_text": escalation.text,
                 "closed_at": timezone.localtime(problem.closed_at).isoformat() if problem.closed_at else None,

@@ -20,28 +20,17 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 
 from dispatch import problems
+from dispatch.docx_style import LATIN_FONT, office_name, set_font
 from dispatch.models import Problem
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
-LATIN_FONT = "Times New Roman"
 TITLE_SIZE = Pt(22)  # 2号
 BODY_SIZE = Pt(16)  # 3号
 TABLE_SIZE = Pt(14)  # 4号: a table in 3号 leaves too few characters per cell line
-
-
-def set_font(run: Run, east_asia: str, size: Pt, *, bold: bool = False) -> None:
-    run.font.name = LATIN_FONT  # sets w:ascii and w:hAnsi
-    run.font.size = size
-    run.font.bold = bold
-    rpr = run._element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    fonts.set(qn("w:eastAsia"), east_asia)
-    fonts.set(qn("w:cs"), LATIN_FONT)
 
 
 def _paragraph(paragraph: Paragraph, text: str, font: str, size: Pt, *, bold: bool = False) -> Paragraph:
@@ -94,10 +83,6 @@ def slip_fields(problem: Problem, on: dt.date) -> list[tuple[str, list[str]]]:
     ]
 
 
-def issuing_office() -> str:
-    return _("%(district)s重点项目建设指挥部办公室") % {"district": settings.DIAODU_DISTRICT_NAME}
-
-
 @translation.override(settings.LANGUAGE_CODE)
 def slip_docx(problem: Problem, on: dt.date | None = None) -> bytes:
     """The slip as .docx bytes, in the district's language whatever the reader's."""
@@ -129,7 +114,7 @@ def slip_docx(problem: Problem, on: dt.date | None = None) -> bytes:
 
     # 落款: the issuing office and the date, right-aligned under the table.
     document.add_paragraph()
-    for text in (issuing_office(), chinese_date(day)):
+    for text in (office_name(), chinese_date(day)):
         paragraph = _paragraph(document.add_paragraph(), text, BODY_FONT, BODY_SIZE)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     buffer = io.BytesIO()

@@ -20,18 +20,18 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
-from core.models import Period
+from core.models import Notification, Period
 from dispatch import corrections, services
+from dispatch import tasks as dispatch_tasks
 from dispatch.access import current_user, require_office, unit_report_for
-from dispatch.models import CorrectionRequest, Notification, UnitReport
-from dispatch.notify import notify_office, notify_unit, notify_users
+from dispatch.models import CorrectionRequest, UnitReport
 from dispatch.reporting import unit_report_issues
 from org.models import User
 from projects.models import ZERO, ProgressReport, Project
@@ -152,15 +152,24 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def period_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publish; early or incomplete publication needs the reason the dialog asks for (see the service)."""
+    """Publish in the background; early or incomplete publication needs the dialog's reason (see the service).
+
+    The snapshots of a large district take seconds, so the request only checks and queues: the
+    board shows "发布中" with the progress until the worker has published the period.
+    """
     user = require_office(request)
     period = get_object_or_404(Period, pk=pk)
     try:
-        period = services.period_publish(period=period, by=user, reason=request.POST.get("reason", ""))
+        job = dispatch_tasks.period_publish_start(period=period, by=user, reason=request.POST.get("reason", ""))
     except services.DispatchError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("%(period)s已发布，数据已冻结并生成快照。") % {"period": period.label})
+        if job.state == job.State.DONE:
+            messages.success(request, _("%(period)s已发布，数据已冻结并生成快照。") % {"period": period.label})
+        elif job.state == job.State.FAILED:
+            messages.error(request, _("%(period)s发布失败：%(error)s") % {"period": period.label, "error": job.error})
+        else:
+            messages.info(request, _("%(period)s正在后台发布，完成后数据冻结并生成快照。") % {"period": period.label})
     return redirect("dispatch:period_board", pk=pk)
 
 
@@ -227,6 +236,7 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         rows = [row for row in rows if row.report.state == state]
     else:
         state = ""
+    publish_job = dispatch_tasks.publish_job(period)
     context = {
         "period": period,
         "rows": rows,
@@ -236,11 +246,16 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         "can_act": user.is_office,
         "show_checks": show_checks,
         "today": today,
-        # What publishing now would leave out, for the publish dialog (the office only, while closed).
+        # What publishing now would leave out, for the publish dialog (the office only, while closed
+        # and not being published).
         "publish_check": (
             services.period_publish_check(period=period)
-            if user.is_office and period.state == Period.State.CLOSED else None
+            if user.is_office and period.state == Period.State.CLOSED and not (publish_job and publish_job.active)
+            else None
         ),
+        # The latest publication job while the period is not yet published: "发布中" with its progress,
+        # or its failure with a retry button.
+        "publish_job": publish_job if period.state == Period.State.CLOSED else None,
     }
     return render(request, "dispatch/period_board.html", context)
 
@@ -313,11 +328,6 @@ def _review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action == "approve":
         messages.success(request, _("已审核通过%(unit)s%(period)s的月报。") % values)
     else:
-        notify_unit(
-            unit_report.unit_id,
-            _("%(unit)s%(period)s的月报被退回：%(reason)s") % {**values, "reason": unit_report.return_reason},
-            reverse("dispatch:report_grid", args=[unit_report.pk]),
-        )
         messages.success(request, _("已退回%(unit)s%(period)s的月报，并通知该单位填报员。") % values)
     return redirect("dispatch:review", pk=pk)
 
@@ -391,11 +401,6 @@ def correction_new(request: HttpRequest, report_pk: int) -> HttpResponse:
         except services.DispatchError as exc:
             form.add_error(None, str(exc))
         else:
-            notify_office(
-                _("%(who)s提交了%(project)s %(period)s的更正申请，请审批。")
-                % {"who": user, "project": report.project.name, "period": period.label if period else ""},
-                reverse("dispatch:corrections") + "?state=pending",
-            )
             messages.success(request, _("更正申请已提交，待项目办审批（编号 %(id)d）。") % {"id": item.pk})
             return redirect("dispatch:corrections")
     context = {
@@ -425,13 +430,7 @@ def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.DispatchError as exc:
         messages.error(request, str(exc))
         return redirect("dispatch:corrections")
-    values = {"project": item.report.project.name, "period": item.report.period.label if item.report.period else ""}
-    text = (
-        _("%(project)s %(period)s的更正申请已批准，数据已更正。")
-        if decision == "approve" else _("%(project)s %(period)s的更正申请被驳回：%(note)s")
-    ) % {**values, "note": item.decision_note}
-    notify_users([item.requested_by], text, reverse("dispatch:corrections"))
-    messages.success(request, text)
+    messages.success(request, corrections.decision_text(item))
     return redirect("dispatch:corrections")
 
 

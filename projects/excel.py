@@ -40,7 +40,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from audit.services import audit_snapshot
 from org.models import Unit, User
-from projects import services, xlsx
+from projects import rules, services, xlsx
 from projects.forms import ProjectForm
 from projects.models import Construction, Level, Light, Project, ProjectType, Stage
 
@@ -528,7 +528,8 @@ def write_ledger(
         if derived:
             plan = getattr(project, "plan_amount", None)
             ytd = getattr(project, "invested_ytd", None)
-            rate = (ytd / plan * 100).quantize(Decimal("0.1")) if plan and ytd is not None else None
+            # The ledger's own rule (half-up), so the export shows what the page shows.
+            rate = rules.rate_percent(ytd, plan) if ytd is not None else None
             reasons = "；".join(text for _light, text in (project.light_reasons or []))
             values += [ytd, rate, lights.get(project.light, project.light), reasons, project.light_as_of]
         ws.append(pool.fill(values))

@@ -6,10 +6,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import clock
 from org.models import Unit, User
+from projects import rules
 from projects.models import (
     LedgerState,
     Level,
@@ -112,7 +115,7 @@ class ProjectForm(forms.ModelForm[Project]):
         if stage in {Stage.BUILDING, Stage.COMPLETED, Stage.PRODUCING} and not data.get("actual_start"):
             self.add_error("actual_start", _("项目阶段为在建、竣工或投产时，必须填写实际开工日期。"))
         actual = data.get("actual_start")
-        if actual and actual > dt.date.today() + dt.timedelta(days=1):
+        if actual and actual > clock.today() + dt.timedelta(days=1):
             self.add_error("actual_start", _("实际开工日期不能晚于今天。"))
         if (data.get("latitude") is None) != (data.get("longitude") is None):
             self.add_error("longitude", _("经度和纬度须同时填写或同时留空。"))
@@ -219,7 +222,7 @@ class MilestoneForm(forms.ModelForm[Milestone]):
 
     def clean_actual_date(self) -> dt.date | None:
         actual: dt.date | None = self.cleaned_data.get("actual_date")
-        if actual and actual > dt.date.today() + dt.timedelta(days=1):
+        if actual and actual > clock.today() + dt.timedelta(days=1):
             raise forms.ValidationError(_("实际完成日期不能晚于今天。"))
         return actual
 
@@ -240,9 +243,11 @@ class ScheduleForm(forms.Form):
 
 
 class ProgressForm(forms.ModelForm[ProgressReport]):
+    """One period's progress from the project page, under the same rules as the unit's report grid."""
+
     class Meta:
         model = ProgressReport
-        fields = ["year", "month", "invested", "progress_percent", "physical_progress", "problems"]
+        fields = ["year", "month", "half", "invested", "progress_percent", "physical_progress", "problems"]
         widgets = {
             "physical_progress": forms.Textarea(attrs={"rows": 2}),
             "problems": forms.Textarea(attrs={"rows": 2}),
@@ -252,24 +257,46 @@ class ProgressForm(forms.ModelForm[ProgressReport]):
         super().__init__(*args, **kwargs)
         self.project = project
         self.user = user
+        if settings.DIAODU_REPORT_HALF_MONTH:
+            # A district that reports twice a month says which half; 0 (a whole month) is not offered.
+            self.fields["half"] = forms.TypedChoiceField(
+                label=_("半月"), coerce=int, choices=[(1, _("上半月")), (2, _("下半月"))],
+                initial=self.instance.half or None,
+            )
+        else:
+            del self.fields["half"]
 
     def clean(self) -> dict[str, Any]:
-        from projects.services import progress_lock_reason
+        from projects.services import progress_before, progress_lock_reason
 
         data = super().clean() or {}
         year, month = data.get("year"), data.get("month")
-        if year and month:
-            reason = progress_lock_reason(project=self.project, year=year, month=month, half=0, user=self.user)
-            if reason:
-                raise forms.ValidationError(reason)
-            today = dt.date.today()
-            if (year, month) > (today.year, today.month):
-                self.add_error("month", _("不能填报未来月份的进度。"))
-            clash = ProgressReport.objects.filter(project=self.project, year=year, month=month)
-            if self.instance.pk:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                self.add_error(
-                    "month", _("%(year)d年%(month)d月的进度已填报，请修改该月记录。") % {"year": year, "month": month}
-                )
+        half = data.get("half", 0) if settings.DIAODU_REPORT_HALF_MONTH else 0
+        if not (year and month) or (settings.DIAODU_REPORT_HALF_MONTH and not half):
+            return data
+        reason = progress_lock_reason(project=self.project, year=year, month=month, half=half, user=self.user)
+        if reason:
+            raise forms.ValidationError(reason)
+        today = clock.today()
+        if (year, month) > (today.year, today.month) or (
+            (year, month) == (today.year, today.month) and half == 2 and today.day <= 15
+        ):
+            self.add_error("month", _("不能填报未来月份的进度。"))
+        clash = ProgressReport.objects.filter(project=self.project, year=year, month=month, half=half)
+        if self.instance.pk:
+            clash = clash.exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error(
+                "month", _("%(year)d年%(month)d月的进度已填报，请修改该月记录。") % {"year": year, "month": month}
+            )
+        # The rules the grid and corrections apply too, with their words (projects.rules).
+        before = progress_before(
+            project=self.project, year=year, month=month, half=half, exclude_pk=self.instance.pk
+        )
+        for problem in rules.progress_problems(
+            invested=data.get("invested"), percent=data.get("progress_percent"), before=before
+        ):
+            name = "invested" if problem.field == rules.PROGRESS_SINCE_START else problem.field
+            if name in self.fields and not self.has_error(name):
+                self.add_error(name, problem.text)
         return data

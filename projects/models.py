@@ -346,9 +346,7 @@ class Milestone(models.Model):
         return f"{self.project.code} {self.name}"
 
     def overdue_days(self, today: dt.date) -> int:
-        if self.actual_date or not self.planned_date or self.planned_date >= today:
-            return 0
-        return (today - self.planned_date).days
+        return 0 if self.actual_date else rules.days_overdue(self.planned_date, today)
 
 
 class ProgressReport(models.Model):

@@ -68,11 +68,17 @@ __all__ = [
     "LightResult",
     "LightThresholds",
     "MilestoneFact",
+    "ProgressBefore",
+    "ProgressProblem",
     "ProjectFacts",
     "Reason",
     "add_months",
     "compute_light",
+    "days_overdue",
     "investment_rate",
+    "money_text",
+    "progress_problems",
+    "rate_percent",
     "reverse_schedule",
     "rules_in_words",
     "schedule_percent",
@@ -98,6 +104,7 @@ RULE_NO_PLAN: Final = "no_plan"
 RULE_UNREVIEWED: Final = "unreviewed"  # a note on the figures, not a rule that lights anything
 
 _ONE_DECIMAL = Decimal("0.1")
+_CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 _TWELVE = Decimal(12)
 
@@ -106,6 +113,11 @@ def _round1(value: Decimal) -> Decimal:
     # Half-up because that is how the figures are rounded in the reports people
     # compare us with; banker's rounding would turn 73.25 into 73.2.
     return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def money_text(value: Decimal) -> str:
+    """万元 in messages and documents: two decimals half-up with thousands separators, "1,234.50"."""
+    return f"{value.quantize(_CENT, rounding=ROUND_HALF_UP):,}"
 
 
 def _fmt_number(value: Decimal) -> str:
@@ -237,19 +249,42 @@ def _whole_months_between(start: date, end: date) -> int:
     return months
 
 
+def days_overdue(due: date | None, on: date) -> int:
+    """Whole days ``on`` is past ``due``: 0 on the due day itself, before it, or without a due date.
+
+    The one count of "逾期 N 天" for milestones, problems and the bulletin's tables.
+    """
+    if due is None or on <= due:
+        return 0
+    return (on - due).days
+
+
 def _month_completed(day: date) -> bool:
     return day.day == _days_in_month(day.year, day.month)
+
+
+def rate_percent(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
+    """``part`` / ``whole`` in %, one decimal, half-up; None (no rate, shown "—") when ``whole`` is zero or missing.
+
+    The one place a rate is computed and rounded: the light, the ledger, the project page, the
+    ledger's Excel export and every figure of the bulletin call it, so 73.25 reads 73.3 everywhere.
+    """
+    if not whole:
+        return None
+    return _round1(Decimal(part) / Decimal(whole) * _HUNDRED)
 
 
 def schedule_percent(as_of: date) -> Decimal:
     """Time-elapsed schedule (序时进度): whole months passed this year / 12, in %."""
     months = as_of.month - 1 + (1 if _month_completed(as_of) else 0)
-    return _round1(Decimal(months) / _TWELVE * _HUNDRED)
+    rate = rate_percent(months, _TWELVE)
+    assert rate is not None  # twelve is never zero
+    return rate
 
 
-def investment_rate(invested_ytd: Decimal, annual_plan: Decimal) -> Decimal:
-    """Annual investment completion rate in %, one decimal (plan must be > 0)."""
-    return _round1(invested_ytd / annual_plan * _HUNDRED)
+def investment_rate(invested_ytd: Decimal, annual_plan: Decimal | None) -> Decimal | None:
+    """Annual investment completion rate (年度投资完成率) in %; None without an annual plan."""
+    return rate_percent(invested_ytd, annual_plan)
 
 
 def _milestone_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
@@ -260,9 +295,9 @@ def _milestone_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresh
             continue
         assessed += 1
         # A milestone done late is history, not a current risk: no light.
-        if milestone.actual is not None or milestone.planned >= as_of:
+        days = days_overdue(milestone.planned, as_of)
+        if milestone.actual is not None or not days:
             continue
-        days = (as_of - milestone.planned).days
         light = RED if days > thresholds.milestone_red_days else YELLOW
         reasons.append(
             Reason(
@@ -296,8 +331,8 @@ def _start_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds
                 % {"date": planned_text, "months": months},
             )
         ]
-    if planned < as_of:
-        days = (as_of - planned).days
+    days = days_overdue(planned, as_of)
+    if days:
         return [
             Reason(
                 RULE_START_LATE,
@@ -337,6 +372,7 @@ def _investment_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThres
             )
         ]
     rate = investment_rate(facts.invested_ytd, plan)
+    assert rate is not None  # the plan is positive
     gap = schedule - rate
     values = {"rate": rate, "schedule": schedule, "gap": gap}
     if gap < thresholds.yellow_gap:
@@ -444,3 +480,77 @@ def reverse_schedule(steps: Sequence[tuple[str, int]], target: date, calendar: W
         dates.append(calendar.add_workdays(dates[-1], -next_duration))
     dates.reverse()
     return [(name, day) for (name, _duration), day in zip(steps, dates, strict=True)]
+
+
+# --- monthly progress -----------------------------------------------------------------------
+# One validation of a month's (or half-month's) figures, used by the project page's form, the
+# unit's report grid and Excel sheet (dispatch.checks) and corrections to published periods, so
+# that none of them accepts what another refuses. The messages quote the numbers and carry no
+# field label: each screen shows them next to its own field or column.
+
+PROGRESS_INVESTED: Final = "invested"
+PROGRESS_PERCENT: Final = "progress_percent"
+PROGRESS_SINCE_START: Final = "since_start"
+
+
+@dataclass(frozen=True)
+class ProgressBefore:
+    """What the database says about a project before the period being reported."""
+
+    total_investment: Decimal
+    # Invested since the start up to the end of the previous period (including invested_before).
+    invested_before_period: Decimal
+    # The percent of the last report before this period, of any year; None without one.
+    last_percent: int | None
+
+
+@dataclass(frozen=True)
+class ProgressProblem:
+    field: str  # PROGRESS_INVESTED, PROGRESS_PERCENT or PROGRESS_SINCE_START
+    text: str
+
+
+def progress_problems(
+    *, invested: Decimal | None, percent: int | None, before: ProgressBefore
+) -> list[ProgressProblem]:
+    """Why a period's figures cannot be saved, in words; empty when they can.
+
+    Investment is required (0 when there was none) and not negative; the percent is required,
+    within 0–100, and never lower than the last period's (progress cannot go backwards); the
+    cumulative investment since the start may not exceed the total investment.
+    """
+    problems: list[ProgressProblem] = []
+    if invested is None:
+        problems.append(ProgressProblem(PROGRESS_INVESTED, _("必须填写（没有投资填 0）")))
+    elif invested < 0:
+        problems.append(
+            ProgressProblem(PROGRESS_INVESTED, _("不能为负数，实际为 %(value)s") % {"value": money_text(invested)})
+        )
+    if percent is None:
+        problems.append(ProgressProblem(PROGRESS_PERCENT, _("必须填写 0 至 100 的整数")))
+    elif not 0 <= percent <= 100:
+        problems.append(
+            ProgressProblem(PROGRESS_PERCENT, _("应在 0 至 100 之间，实际为 %(value)d") % {"value": percent})
+        )
+    elif before.last_percent is not None and percent < before.last_percent:
+        problems.append(
+            ProgressProblem(
+                PROGRESS_PERCENT,
+                _("形象进度 %(value)d%% 低于上期的 %(last)d%%，形象进度不能倒退")
+                % {"value": percent, "last": before.last_percent},
+            )
+        )
+    if invested is not None and invested >= 0:
+        total = before.invested_before_period + invested
+        if total > before.total_investment:
+            problems.append(
+                ProgressProblem(
+                    PROGRESS_SINCE_START,
+                    _("开工以来累计 %(total)s 万元超过总投资 %(limit)s 万元（此前累计 %(before)s + 本期 %(month)s）")
+                    % {
+                        "total": money_text(total), "limit": money_text(before.total_investment),
+                        "before": money_text(before.invested_before_period), "month": money_text(invested),
+                    },
+                )
+            )
+    return problems

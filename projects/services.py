@@ -433,26 +433,57 @@ def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> P
     return report
 
 
+def progress_before(
+    *, project: Project, year: int, month: int, half: int, exclude_pk: int | None = None
+) -> rules.ProgressBefore:
+    """What the shared progress rule compares a period's figures with: the reports before it."""
+    earlier = project.reports.filter(
+        models.Q(year__lt=year) | models.Q(year=year, month__lt=month) | models.Q(year=year, month=month, half__lt=half)
+    )
+    if exclude_pk is not None:
+        earlier = earlier.exclude(pk=exclude_pk)
+    total = earlier.aggregate(total=Sum("invested"))["total"] or ZERO
+    last_percent = earlier.order_by("-year", "-month", "-half").values_list("progress_percent", flat=True).first()
+    return rules.ProgressBefore(
+        total_investment=project.total_investment,
+        invested_before_period=project.invested_before + total,
+        last_percent=last_percent,
+    )
+
+
 def progress_table(project: Project, year: int) -> list[dict[str, Any]]:
-    """The year's months with month, year-to-date and since-start investment derived from the reports."""
-    reports = {r.month: r for r in project.reports.filter(year=year)}
+    """The year's periods with period, year-to-date and since-start investment derived from the reports.
+
+    One row a month (``half`` 0), or one a half-month (``half`` 1 and 2) where the district reports
+    twice a month or a month's reports came in halves: every report has its row, none is lost.
+    """
+    reports = {(r.month, r.half): r for r in project.reports.filter(year=year)}
     before_year = project.invested_before + (
         project.reports.filter(year__lt=year).aggregate(total=Sum("invested"))["total"] or ZERO
     )
     plan = project.plans.filter(year=year).values_list("amount", flat=True).first()
+    default_halves = (1, 2) if settings.DIAODU_REPORT_HALF_MONTH else (0,)
+    keys = []
+    for month in range(1, 13):
+        halves = sorted({half for (m, half) in reports if m == month}) or default_halves
+        keys += [(month, half) for half in halves]
+    last_reported = max(reports, default=(0, 0))
     rows = []
     ytd = ZERO
-    for month in range(1, 13):
-        report = reports.get(month)
+    for month, half in keys:
+        report = reports.get((month, half))
         if report is not None:
             ytd += report.invested
+        # The plan's share at the end of the period: the first half ends mid-month.
+        elapsed = Decimal(month) - (Decimal("0.5") if half == 1 else 0)
         rows.append(
             {
                 "month": month,
+                "half": half,
                 "report": report,
-                "ytd": ytd if report is not None or month < max(reports, default=0) else None,
+                "ytd": ytd if report is not None or (month, half) < last_reported else None,
                 "since_start": before_year + ytd if report is not None else None,
-                "plan_share": (plan * month / 12).quantize(Decimal("0.01")) if plan else None,
+                "plan_share": (plan * elapsed / 12).quantize(Decimal("0.01")) if plan else None,
             }
         )
     return rows

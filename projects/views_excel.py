@@ -5,18 +5,22 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.models import Job
 from org.access import current_user
+from org.models import User
 from projects import excel, services
+from projects import tasks as project_tasks
 from projects.forms import LedgerFilterForm
 from projects.models import AnnualPlan
 from projects.views import _can_create, _ledger_year, ledger_queryset
@@ -79,6 +83,11 @@ def excel_import(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             report = excel.ImportReport(errors=[excel.Issue(None, "", _("请选择要上传的 Excel 文件。"))])
+        elif project_tasks.upload_is_large(upload):
+            # Thousands of rows take seconds to check and save: the worker imports them, and this page
+            # shows the progress, then the outcome (all rows or none, as here).
+            queued = project_tasks.ledger_import_start(upload=upload, by=user)
+            return redirect(f"{reverse('projects:excel_import')}?job={queued.pk}")
         else:
             report = excel.ledger_import(by=user, upload=upload)
         if report.ok:
@@ -95,14 +104,31 @@ def excel_import(request: HttpRequest) -> HttpResponse:
             for warning in report.warnings:
                 messages.warning(request, warning)
             return redirect("projects:ledger")
-    errors = report.sorted_errors() if report else []
+    errors: list[Any] = report.sorted_errors() if report else []
+    job = _import_job(request, user)
+    if job is not None and job.state == Job.State.DONE and job.result:
+        # A background import's outcome, kept on its job.
+        done = job.result
+        errors, report = done["errors"], excel.ImportReport(warnings=done["warnings"])
+        if not done["ok"]:
+            report.errors = [excel.Issue(None, "", "")]  # not ok: the page lists the kept errors
     context = {
+        "job": job,
+        "job_result": job.result if job is not None else None,
         "report": report,
         "errors": errors[: excel.MAX_ERRORS_SHOWN],
-        "error_count": len(errors),
+        "error_count": job.result.get("error_count", len(errors)) if job is not None and job.result else len(errors),
         "errors_cut": len(errors) > excel.MAX_ERRORS_SHOWN,
         "max_rows": excel.MAX_ROWS,
         "max_mb": settings.DIAODU_MAX_UPLOAD_BYTES // (1024 * 1024),
         "sheet": excel.SHEET,
     }
     return render(request, "projects/import.html", context)
+
+
+def _import_job(request: HttpRequest, user: User) -> Job | None:
+    """The background import named by ?job=, if it is this user's own (others' are not shown)."""
+    pk = request.GET.get("job", "")
+    if not pk.isdigit():
+        return None
+    return Job.objects.filter(pk=int(pk), kind="import", requested_by=user).first()

@@ -24,6 +24,8 @@ FILES: dict[str, list[tuple[str, str]]] = {
     ],
     "leaflet": [
         ("dist/leaflet.js", "leaflet/leaflet.js"),
+        # leaflet.js names its source map; collectstatic's manifest storage refuses a reference to a missing file.
+        ("dist/leaflet.js.map", "leaflet/leaflet.js.map"),
         ("dist/leaflet.css", "leaflet/leaflet.css"),
         ("dist/images", "leaflet/images"),
     ],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -170,10 +171,23 @@ def test_placeholders_and_markup_survive_translation(catalogue: list[Entry]) -> 
 
 # --- the pages ----------------------------------------------------------------------------------
 
+def require_catalogue(mo: Path) -> None:
+    """Nothing if ``mo`` exists; otherwise skip, or fail where DIAODU_REQUIRE_CATALOGUES=1.
+
+    CI sets the variable (.ci/run), so a runner without the compiled catalogue fails loudly instead of
+    going green with the English pages untested, as DIAODU_REQUIRE_BROWSER does for Chromium.
+    """
+    if mo.exists():
+        return
+    message = f"{mo} is missing: run `make setup` (compilemessages needs GNU gettext's msgfmt)"
+    if os.environ.get("DIAODU_REQUIRE_CATALOGUES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def compiled(catalogue: list[Entry]) -> None:
-    if not MO.exists():
-        pytest.skip(f"{MO} is missing: run `make setup` (compilemessages needs GNU gettext's msgfmt)")
+    require_catalogue(MO)
     # Compare contents, not modification times: makemessages rewrites an unchanged .po.
     with MO.open("rb") as handle:
         mo = gettext.GNUTranslations(handle)
@@ -392,3 +406,29 @@ class TestEnglishDispatchPages:
         for words in ("Details", "Escalation rules", "Extension request", "Pending", "Download supervision slip"):
             assert words in html, words
         assert chinese_left(html, dispatch.data) == []
+
+
+# --- without the compiled catalogue: skip with a message, or fail in CI -------------------------
+
+def test_a_missing_catalogue_skips_with_how_to_compile_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DIAODU_REQUIRE_CATALOGUES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="make setup"):
+        require_catalogue(tmp_path / "django.mo")
+
+
+def test_a_missing_catalogue_fails_where_catalogues_are_required(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # CI sets the variable, so a runner without msgfmt fails instead of going green with these tests skipped.
+    monkeypatch.setenv("DIAODU_REQUIRE_CATALOGUES", "1")
+    missing = tmp_path / "django.mo"
+    with pytest.raises(pytest.fail.Exception, match="make setup") as failure:
+        require_catalogue(missing)
+    assert str(missing) in str(failure.value)
+
+
+def test_a_present_catalogue_neither_skips_nor_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DIAODU_REQUIRE_CATALOGUES", "1")
+    present = tmp_path / "django.mo"
+    present.write_bytes(b"")
+    require_catalogue(present)

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import override_settings
 from django.utils import timezone
 
 from audit.models import AuditEntry
@@ -186,33 +184,65 @@ def test_a_running_bulletin_blocks_a_second_start_until_it_is_stale(
     assert jobs.bulletin_generate(period=period, by=personas["office"]).state == "done"
 
 
-@override_settings(DIAODU_JOBS_INLINE=False)
-def test_run_in_background_uses_a_daemon_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    done = threading.Event()
-    seen: dict[str, Any] = {}
-    closed: list[str] = []
+def test_generation_is_a_queued_task_with_a_job_showing_its_progress(
+    april: dict[str, Any], personas: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build runs as a django-tasks task with a core Job; each step is the job's progress too."""
+    from core.models import Job
 
-    class Connection:
-        def close(self) -> None:
-            closed.append(threading.current_thread().name)
+    seen: list[tuple[str, int, str]] = []
+    real_xlsx = jobs.build_xlsx
 
-    # The thread's own connection must be closed when the job ends, or each job leaks one.
-    monkeypatch.setattr(jobs, "connection", Connection())
+    def watching(figures: Any, when: Any) -> bytes:
+        job = Job.objects.get(kind="bulletin")
+        seen.append((job.state, job.progress, job.step))
+        return real_xlsx(figures, when)
 
-    def job(value: int) -> None:
-        seen["thread"] = threading.current_thread()
-        seen["value"] = value
-        done.set()
-
-    jobs.run_in_background(job, 7)
-    assert done.wait(5)
-    seen["thread"].join(5)
-    assert seen["value"] == 7 and seen["thread"].daemon
-    assert seen["thread"] is not threading.main_thread()
-    assert closed == [seen["thread"].name]
+    monkeypatch.setattr(jobs, "build_xlsx", watching)
+    bulletin = jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    job = Job.objects.get(kind="bulletin", key=f"period:{april['period'].pk}")
+    assert seen == [("running", 60, "正在生成 Excel 附表")]
+    assert (job.state, job.progress, job.attempts, job.requested_by) == ("done", 100, 1, personas["office"])
+    assert job.task_path == "dispatch.tasks.bulletin_build_task" and bulletin.state == "done"
 
 
-def test_run_in_background_runs_inline_in_tests() -> None:
-    ran: list[str] = []
-    jobs.run_in_background(lambda: ran.append(threading.current_thread().name))
-    assert ran == [threading.current_thread().name]
+def test_a_failed_build_fails_its_job_too(
+    april: dict[str, Any], personas: dict[str, User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.models import Job
+
+    def broken(figures: Any, when: Any) -> bytes:
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(jobs, "build_xlsx", broken)
+    jobs.bulletin_generate(period=april["period"], by=personas["office"])
+    job = Job.objects.get(kind="bulletin")
+    assert (job.state, job.error) == ("failed", "磁盘已满")
+
+
+def test_a_build_whose_worker_died_is_retried_then_failed_never_left_running(
+    april: dict[str, Any], personas: dict[str, User]
+) -> None:
+    """A worker killed mid-build is queued again by the next worker; with no attempt left it fails, the bulletin too."""
+    from core import tasks as core_tasks
+    from core.models import Job
+
+    period = april["period"]
+    first = jobs.bulletin_generate(period=period, by=personas["office"])
+    job = Job.objects.get(kind="bulletin")
+    # As a killed worker leaves them: running, on this host, under a process that no longer exists.
+    dead = {"state": "running", "host": core_tasks.HOST, "pid": 2**22 + 7, "heartbeat_at": timezone.now()}
+    Job.objects.filter(pk=job.pk).update(attempts=1, **dead)
+    Bulletin.objects.filter(pk=first.pk).update(state="running", progress=30)
+    assert [j.pk for j in core_tasks.jobs_recover()] == [job.pk]
+    job.refresh_from_db()
+    assert (job.state, job.attempts) == ("done", 2)  # queued again and (inline here) run to the end
+    assert Bulletin.objects.get(pk=first.pk).state == "done"
+    # Died again with no attempt left: failed, with the reason; the bulletin too, its files kept.
+    Job.objects.filter(pk=job.pk).update(attempts=2, **dead)
+    Bulletin.objects.filter(pk=first.pk).update(state="running", progress=30)
+    core_tasks.jobs_recover()
+    job.refresh_from_db()
+    assert job.state == "failed" and "中断" in job.error
+    bulletin = Bulletin.objects.get(pk=first.pk)
+    assert bulletin.state == "failed" and bulletin.docx_sha256 == first.docx_sha256

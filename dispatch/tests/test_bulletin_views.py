@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from conftest import client_for
 from dispatch import jobs, services
 from dispatch.models import Bulletin
 
@@ -20,12 +21,6 @@ from org.models import Unit, User
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_page_shows_every_section_with_explained_numbers(april: dict[str, Any], personas: dict[str, User],

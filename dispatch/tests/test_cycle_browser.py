@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from docx import Document
@@ -128,10 +127,7 @@ def cycle(units: dict[str, Unit], personas: dict[str, User], make_project: Any) 
 def test_monthly_cycle_from_grid_to_bulletin_and_a_closed_problem(
     tab: Tab, cycle: dict[str, Any], settings: Any, tmp_path: Path
 ) -> None:
-    # On PostgreSQL the bulletin runs in a background thread as in production, so the page polls
-    # its progress. The suite's SQLite is one in-memory database shared between threads, where a
-    # second writer gets "database table is locked" instead of waiting: there it runs inline.
-    settings.DIAODU_JOBS_INLINE = connection.vendor == "sqlite"
+    # Tasks run inline here (the immediate backend of the test settings); the worker process has its own tests.
     page = tab.page
     page.on("dialog", lambda dialog: dialog.accept())  # the confirm() before return, close and publish
     period, projects, units, today = cycle["period"], cycle["projects"], cycle["units"], cycle["today"]

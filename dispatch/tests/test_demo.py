@@ -1,6 +1,7 @@
 """The demo district's dispatch history, built in time order, checked against its own rows.
 
-The demo is loaded once per date for the whole module (it takes seconds): on 23 November, when
+The demo is built once per date for the whole session (it takes seconds, see conftest.py) and
+installed once per date for this module: on 23 November, when
 November is still being reported, and on 2 December, when November has just been published (the
 date the issue "November's bulletin says 本期督办问题 0 个" was found).
 """
@@ -11,18 +12,17 @@ import itertools
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
-from io import StringIO
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import docx
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Sum
+from django.test import override_settings
 from django.utils import timezone
 
+from conftest import DemoBuilds, demo_media, district_time
 from core.models import Period
 from dispatch import rules
 from dispatch.bulletin import bulletin_figures
@@ -33,17 +33,26 @@ from projects import rules as light_rules
 from projects.models import AnnualPlan, ProgressReport, Project
 from projects.services import light_thresholds
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 DATES = [dt.date(2026, 11, 23), dt.date(2026, 12, 2)]
 
 
 @pytest.fixture(scope="module", params=DATES, ids=[d.isoformat() for d in DATES])
-def demo_once(request: Any, django_db_setup: Any, django_db_blocker: Any) -> Iterator[dt.date]:
-    """Load the demo once per date into a transaction that is rolled back after the module."""
+def demo_once(request: Any, demo_builds: DemoBuilds, django_db_blocker: Any,
+              tmp_path_factory: pytest.TempPathFactory) -> Iterator[dt.date]:
+    """Install the demo once per date into a transaction that is rolled back after the module.
+
+    The district of 23 November is the session's build that projects/tests/test_demo.py uses too; the one
+    of 2 December is built for this module only (nothing else needs that date), once for the session.
+    """
     today: dt.date = request.param
-    moment = dt.datetime.combine(today, dt.time(10), tzinfo=SHANGHAI)
-    with django_db_blocker.unblock(), time_machine.travel(moment, tick=False), transaction.atomic():
-        call_command("load_demo", stdout=StringIO())
+    moment = district_time(today.year, today.month, today.day)
+    build = demo_builds.at(moment)
+    media = demo_media(build, tmp_path_factory.mktemp(f"demo-{today.isoformat()}"))
+    with (
+        django_db_blocker.unblock(), time_machine.travel(moment, tick=False), override_settings(MEDIA_ROOT=media),
+        transaction.atomic(),
+    ):
+        build.install()
         yield today
         transaction.set_rollback(True)
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry
+from conftest import client_for
 from dispatch import unit_excel
 from dispatch.bulletin import bulletin_figures
 from dispatch.bulletin_xlsx import bulletin_xlsx
@@ -21,11 +22,10 @@ from dispatch.tests.test_bulletin_figures import april as april
 from dispatch.tests.test_report_excel import (
     COL,
     as_upload,
-    client_for,
     error_cells,
     upload,
 )
-from dispatch.tests.test_report_excel import clock as clock  # the autouse date
+from dispatch.tests.test_report_excel import clock_at as clock_at  # the same date as the sheet's tests
 from dispatch.tests.test_report_excel import projects as projects
 from dispatch.tests.test_report_excel import unit_report as unit_report
 from org.models import Unit, User
@@ -33,6 +33,8 @@ from projects.models import Milestone, ProgressReport, Project
 from projects.tests.test_xlsx_safety import PAYLOADS, formula_parts
 
 FORMULA_KEYS = {unit_excel.YTD, unit_excel.SINCE_START}
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def _download_bytes(client: Client, unit_report: UnitReport) -> bytes:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,8 +11,9 @@ import time_machine
 from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEntry
+from core.models import Notification
 from dispatch import problems
-from dispatch.models import ExtensionRequest, Notification, Problem, ProblemStep
+from dispatch.models import ExtensionRequest, Problem, ProblemStep
 from dispatch.services import ConcurrentChange, DispatchError
 from org.models import Unit, User
 
@@ -25,10 +26,8 @@ def travel(day: dt.date) -> time_machine.travel:
                                tick=False)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[None]:
-    with travel(TODAY):
-        yield
+# Every test starts with the district clock stopped at TODAY, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -25,10 +24,8 @@ from org.models import Unit, User
 TODAY = dt.date(2026, 5, 15)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
+# Every test runs with the district clock stopped at 15 May 2026, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

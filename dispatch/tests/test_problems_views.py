@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
+from conftest import client_for
 from core.models import Period
 from dispatch.models import ExtensionRequest, Problem, ProblemStep
 from org.models import Unit, User
@@ -23,16 +22,8 @@ TODAY = dt.date(2026, 5, 15)
 LIST = reverse("dispatch:problems")
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# Every test runs with the district clock stopped at 15 May 2026, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def add(unit: Unit, deadline: dt.date, state: str = Problem.State.ASSIGNED, **fields: Any) -> Problem:

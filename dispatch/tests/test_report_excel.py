@@ -3,19 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEntry
+from conftest import client_for, district_time
 from core.models import Period
 from dispatch import services, unit_excel
 from dispatch.models import UnitReport
@@ -30,10 +28,13 @@ HEADERS = [
 COL = {label: index for index, label in enumerate(HEADERS, start=1)}
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 10, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
+@pytest.fixture
+def clock_at() -> dt.datetime:
+    """October's reporting, before its deadline: the district clock of every test here."""
+    return district_time(2026, 10, 20, 10, 0)
+
+
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture
@@ -58,12 +59,6 @@ def unit_report(personas: dict[str, User], projects: list[Project], units: dict[
     ProgressReport.objects.create(project=projects[0], year=2026, month=10, period=period, invested=Decimal("300"),
                                   progress_percent=45, physical_progress="主体施工", problems="用地指标")
     return report
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def download(client: Client, unit_report: UnitReport) -> Any:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from conftest import client_for, district_time
 from core.models import Period
 from dispatch import reporting, services
 from dispatch.models import UnitReport, UnitReportEvent
@@ -25,16 +25,13 @@ DRAFT, SUBMITTED, RETURNED = UnitReport.State.DRAFT, UnitReport.State.SUBMITTED,
 HX = {"HTTP_HX_REQUEST": "true"}
 
 
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+@pytest.fixture
+def clock_at() -> dt.datetime:
+    """October's reporting, before its deadline: the district clock of every test here."""
+    return district_time(2026, 10, 20, 10, 32)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 10, 20, 10, 32, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 @pytest.fixture

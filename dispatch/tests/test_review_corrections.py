@@ -5,13 +5,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from core.models import Period
+from conftest import client_for
+from core.models import Notification, Period
 from dispatch import corrections, services
-from dispatch.models import CorrectionRequest, Notification, ProjectSnapshot
+from dispatch.models import CorrectionRequest, ProjectSnapshot
 from dispatch.services import ConcurrentChange, DispatchError
 from org.models import Unit, User
 from projects import services as project_services
@@ -24,12 +24,6 @@ PENDING, APPROVED, REJECTED = (
 
 def first_message(response: Any) -> str:
     return str(next(iter(response.context["messages"])))
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -129,7 +123,7 @@ def test_the_service_refuses_what_is_not_a_correction(published: dict[str, Any],
         _file(published, personas["office"], invested="七十")
     with pytest.raises(DispatchError, match="负数"):
         _file(published, personas["office"], invested="-1")
-    with pytest.raises(DispatchError, match="0–100"):
+    with pytest.raises(DispatchError, match="应在 0 至 100 之间"):  # the shared rule's words (projects.rules)
         _file(published, personas["office"], progress_percent="101")
     with pytest.raises(DispatchError, match="理由"):
         corrections.correction_request(report=published["report"], changes={"invested": "1"}, reason=" ",

@@ -16,9 +16,9 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from conftest import make_user
-from core.models import Period
+from core.models import Notification, Period
 from dispatch import reminders, services
-from dispatch.models import Notification, ReminderLog, UnitReport
+from dispatch.models import ReminderLog, UnitReport
 from org.models import Unit, User
 from org.workdays import WorkCalendar
 

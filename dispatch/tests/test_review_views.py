@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
-from django.test import Client, RequestFactory, override_settings
+from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from conftest import make_user
-from core.models import Period
+from conftest import client_for, make_user
+from core.models import Notification, Period
 from dispatch import services
-from dispatch.models import Notification, UnitReport
+from dispatch.models import UnitReport
 from dispatch.reporting import unit_report_issues
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
@@ -28,12 +28,6 @@ DRAFT, SUBMITTED, APPROVED, RETURNED = (
 
 def first_message(response: Any) -> str:
     return str(next(iter(response.context["messages"])))
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -20,14 +18,8 @@ from conftest import PASSWORD
 from org.models import LoginAttempt, LoginThrottle, User
 from org.security import client_ip
 
-START = dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+# Tests that ask for `clock` run at conftest's moment, 15 May 2026 10:00 in the district.
 LOCKED = "登录失败次数过多，账号已锁定，请 15 分钟后再试。"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(START, tick=False) as traveller:
-        yield traveller
 
 
 def login(client: Client, username: str, password: str) -> Any:

@@ -201,3 +201,13 @@ class TestRequestSize:
         client.force_login(personas["office"])
         response = client.post(reverse("projects:excel_import"), {})
         assert response.status_code != 413
+
+
+def test_a_request_in_english_leaves_the_thread_in_chinese(personas: dict[str, User]) -> None:
+    from django.utils import translation
+
+    client = Client()
+    client.force_login(personas["viewer"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert client.get(reverse("projects:ledger")).headers["Content-Language"] == "en"
+    assert translation.get_language() == "zh-hans"

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from conftest import district_time
 from core.models import Period
 from dispatch.models import PeriodSnapshot, Problem, ProblemStep
 from org.demo import DEMO_LOGINS, DEMO_PASSWORD
@@ -29,16 +28,14 @@ TODAY = dt.date(2026, 11, 23)
 
 
 @pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
+def clock_at() -> dt.datetime:
+    return district_time(2026, 11, 23)
 
 
 @pytest.fixture
-def demo(db: Any, clock: time_machine.Traveller) -> str:
-    out = StringIO()
-    call_command("load_demo", stdout=out)
-    return out.getvalue()
+def demo(demo_district: str, clock: time_machine.Traveller) -> str:
+    """The district of 23 November (built once for the session, see conftest.py) and what load_demo printed."""
+    return demo_district
 
 
 def snapshot() -> dict[str, Any]:
@@ -271,6 +268,7 @@ def test_reset_refuses_a_database_with_real_projects(demo: str) -> None:
 
 
 def test_if_empty_loads_into_an_empty_database(db: Any, clock: time_machine.Traveller) -> None:
+    # Its own build, not the session's: what is tested is load_demo itself on an empty database.
     out = StringIO()
     call_command("load_demo", "--if-empty", stdout=out)
     assert Project.objects.count() == 80

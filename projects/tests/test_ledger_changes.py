@@ -8,18 +8,15 @@ withdrawn, never deleted, and everything it reported keeps pointing to it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from conftest import client_for
 from core.models import Period
 from dispatch.models import ProjectSnapshot, UnitReport
 from dispatch.services import reportable_projects
@@ -28,17 +25,8 @@ from projects import services
 from projects.forms import ProjectForm
 from projects.models import AnnualPlan, LedgerState, Milestone, ProgressReport, Project, ProjectChange
 
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# Every test runs with the district clock stopped at 15 May 2026, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def edit_data(project: Project, **overrides: Any) -> dict[str, Any]:

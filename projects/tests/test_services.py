@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from audit.models import AuditEntry
 from org.models import Unit, User
@@ -26,10 +23,8 @@ from projects.models import (
 TODAY = dt.date(2026, 5, 15)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[None]:
-    with time_machine.travel(dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
-        yield
+# Every test runs with the district clock stopped at 15 May 2026, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def entries(**filters: Any) -> list[AuditEntry]:

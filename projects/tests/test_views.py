@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEntry
+from conftest import client_for
 from org.models import Unit, User
 from org.workdays import WorkCalendar
 from projects import services
@@ -24,16 +24,8 @@ from projects.views import PAGE_SIZE
 TODAY = dt.date(2026, 5, 15)
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(dt.datetime(2026, 5, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False) as t:
-        yield t
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+# Every test runs with the district clock stopped at 15 May 2026, 10:00 (conftest's clock_at).
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def codes(response: Any) -> list[str]:

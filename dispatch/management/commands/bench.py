@@ -313,7 +313,9 @@ def _run_dispatch(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
                  "median": elapsed, "p95": None, "queries": queries, "runs": 1})
     log(f"publish: {elapsed} ms, {queries} queries")
 
-    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media, DIAODU_JOBS_INLINE=True):
+    with tempfile.TemporaryDirectory() as media, override_settings(
+        MEDIA_ROOT=media, TASKS={"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ):
         samples = []
         for run in range(BULLETIN_RUNS + 1):
             bulletin, elapsed, queries = _timed(

@@ -1,8 +1,9 @@
-"""Who may do what: every URL of the project, every role, GET and (for write views) POST.
+"""Who may do what: every URL of every app, every role, GET and (for write views) POST.
 
-The table below is the specification. ``test_every_url_has_an_entry`` walks the URL
-resolver, so a view added later without an entry here fails the suite instead of
-shipping with whatever access it happens to have.
+The table below is the specification. It lives here, in the project's cross-app tests, because
+``test_every_url_has_an_entry`` walks the whole URL resolver: a view added later, in any app (a new
+module's included too), without an entry here fails the suite instead of shipping with whatever access
+it happens to have.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from core.models import Period
+from core.models import Job, Period
 from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
@@ -136,6 +137,12 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:bulletin_docx": {"GET": rule(NOT_FOUND)},
     "dispatch:bulletin_xlsx": {"GET": rule(NOT_FOUND)},
     "dispatch:meeting": {"GET": rule(MOVED_ON)},
+    # A background job is seen by whoever asked for it and by the office (the job outside was the office's).
+    "core:job_status": {"GET": rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=FORBIDDEN)},
+    "core:job_retry": {"GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
+                                                      reporter_out=FORBIDDEN)},
+    # The health check: open to the load balancer, nothing but "ok" and a time in it.
+    "core:healthz": {"GET": rule(anonymous=SHOWN), "POST": rule(NOT_ALLOWED, anonymous=NOT_ALLOWED)},
 }
 # Routes whose ``pk`` is not a project's: route key -> the scope entry ({project pk: object}) that gives it.
 PK_FROM: dict[str, str] = {
@@ -165,6 +172,8 @@ PK_FROM: dict[str, str] = {
     "dispatch:bulletin_docx": "periods",
     "dispatch:bulletin_xlsx": "periods",
     "dispatch:meeting": "periods",
+    "core:job_status": "jobs",
+    "core:job_retry": "jobs",
 }
 
 POST_DATA: dict[str, dict[str, str]] = {
@@ -263,7 +272,13 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
                                                  requested_by=personas["reporter"])
         for project in (inside, outside)
     }
+    # A background job of each side: the inside one asked for by the reporter, the outside one by the office.
+    jobs = {
+        project.pk: Job.objects.create(kind="test", key="k", task_path="x", requested_by=requester)
+        for project, requester in ((inside, personas["reporter"]), (outside, personas["office"]))
+    }
     return {
+        "jobs": jobs,
         "changes": changes,
         "inside": inside, "outside": outside, "reports": reports, "problems": problems, "extensions": extensions,
         "periods": {inside.pk: period, outside.pk: period}, "unit_reports": unit_reports, "corrections": corrections,

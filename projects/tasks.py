@@ -1,0 +1,104 @@
+"""The ledger's background work, run by the worker (``manage.py db_worker``; core/tasks.py).
+
+- Large Excel imports: above ``BACKGROUND_ROWS`` data rows the upload is kept under
+  MEDIA_ROOT/imports and imported here, all rows or none as in the request, with progress on the
+  import page; the file is removed when the import ends.
+- Lights (红黄绿灯) change as days pass: refreshed daily by the scheduler (``RECURRING``).
+"""
+from __future__ import annotations
+
+import uuid
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files import File
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from core import tasks as core_tasks
+from core.models import Job
+from org.models import User
+from projects import excel, services, xlsx
+
+# An upload with more data rows than this is imported by the worker, not in the request.
+BACKGROUND_ROWS = 500
+
+RECURRING = [core_tasks.Recurring(name="lights", task_path="projects.tasks.lights_refresh_task", every="day", hour=1)]
+
+
+def import_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def upload_is_large(upload: Any) -> bool:
+    """More than ``BACKGROUND_ROWS`` rows in the ledger sheet (counted up to that, after the file checks).
+
+    A file the checks refuse is not large: the request refuses it at once with the reason.
+    """
+    try:
+        workbook = xlsx.open_upload(upload)
+    except xlsx.FileRejected:
+        return False
+    try:
+        if excel.SHEET not in workbook.sheetnames:
+            return False
+        # Rows with something in them (a stray cell far below is one row, as the importer counts it).
+        rows = (row for row in workbook[excel.SHEET].iter_rows(values_only=True)
+                if any(value not in (None, "") for value in row))
+        return sum(1 for _row in islice(rows, BACKGROUND_ROWS + 2)) > BACKGROUND_ROWS + 1  # + the header
+    finally:
+        workbook.close()
+        upload.seek(0)
+
+
+def ledger_import_start(*, upload: Any, by: User) -> Job:
+    """Keep the upload under MEDIA_ROOT/imports and queue its import; returns the job to show."""
+    folder = import_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.xlsx"
+    upload.seek(0)
+    with path.open("wb") as handle:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+            handle.write(chunk)
+    return core_tasks.job_start(
+        task_path="projects.tasks.ledger_import_task", kind="import", key=f"user:{by.pk}",
+        args=[path.name, str(getattr(upload, "name", "") or path.name), by.pk], by=by, max_attempts=2,
+    )
+
+
+def report_result(report: excel.ImportReport) -> dict[str, Any]:
+    """What the import page shows of a finished import (JSON, kept on the job)."""
+    errors = report.sorted_errors()
+    return {
+        "ok": report.ok,
+        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
+        "warnings": list(report.warnings),
+        "errors": [
+            {"row": issue.row, "column": issue.column, "message": issue.message}
+            for issue in errors[: excel.MAX_ERRORS_SHOWN]
+        ],
+        "error_count": len(errors),
+    }
+
+
+@task()
+def ledger_import_task(job_pk: int, file_name: str, upload_name: str, by_pk: int) -> None:
+    path = import_dir() / Path(file_name).name
+    with core_tasks.job_running(job_pk):
+        core_tasks.job_progress(job_pk, 10, _("正在检查文件并逐行校验"))
+        by = User.objects.get(pk=by_pk)
+        with path.open("rb") as handle:
+            report = excel.ledger_import(by=by, upload=File(handle, name=upload_name))
+        core_tasks.job_progress(job_pk, 95, _("正在整理结果"), result=report_result(report))
+    # Done (whatever the rows said: their errors are the result, nothing was saved); the file goes.
+    path.unlink(missing_ok=True)
+
+
+@task()
+def lights_refresh_task(job_pk: int) -> None:
+    with core_tasks.job_running(job_pk):
+        core_tasks.job_progress(job_pk, 10, _("正在重新计算红黄绿灯"))
+        counts = services.lights_refresh_all()
+        Job.objects.filter(pk=job_pk).update(result=counts)

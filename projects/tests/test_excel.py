@@ -787,3 +787,19 @@ def test_parsers_on_examples() -> None:
     assert excel.parse_choice(" 市重点 ", LEVELS, []) == "city"
     assert excel.parse_text(13800138000) == "13800138000"
     assert excel.parse_text(2026001.0) == "2026001"
+
+
+def test_a_large_valid_file_is_imported_by_a_background_job(personas: dict[str, User]) -> None:
+    """Over 500 rows: the request hands the file to a job (run inline here) that saves every row at once."""
+    from core.models import Job
+    from projects.tasks import BACKGROUND_ROWS
+
+    rows = [new_row(f"2026-B-{n:04d}", 项目名称=f"后台导入项目{n}") for n in range(BACKGROUND_ROWS + 1)]
+    client = login("office")
+    queued = upload(client, xlsx(rows))
+    assert queued.status_code == 302 and "?job=" in queued["Location"]
+    job = Job.objects.get()
+    assert (job.state, job.progress) == ("done", 100)
+    assert Project.objects.filter(code__startswith="2026-B-").count() == BACKGROUND_ROWS + 1
+    page = client.get(queued["Location"]).content.decode()
+    assert "新增 501 个" in page

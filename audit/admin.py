@@ -13,7 +13,7 @@ class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
     """Read-only: the audit trail is evidence and nobody edits it."""
 
     list_display = ["at", "user", "action", "model", "object_repr", "source"]
-    list_filter = ["action", "model"]
+    list_filter = ["action", "source", "model"]
     search_fields = ["object_repr", "user__username"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -39,13 +39,9 @@ class AuditedModelAdmin(admin.ModelAdmin[Any]):
         audit_record(by=request.user, instance=obj, before=before, source="admin", exclude=self.audit_exclude)
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        from audit.services import audit_record, audit_snapshot
+        from audit.services import audit_delete
 
-        before = audit_snapshot(obj, exclude=self.audit_exclude)
-        pk = obj.pk
-        super().delete_model(request, obj)
-        obj.pk = pk
-        audit_record(by=request.user, instance=obj, before=before, action="delete", source="admin")
+        audit_delete(by=request.user, instance=obj, source=AuditEntry.Source.ADMIN, exclude=self.audit_exclude)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:

@@ -19,6 +19,22 @@ class AuditEntry(models.Model):
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
 
+    class Source(models.TextChoices):
+        """Where a change came from. Every value the code passes as ``source`` is here (a test walks the
+        code for them), so history shows a label in the reader's language, not the stored word."""
+
+        FORM = "form", _("表单")
+        EXCEL = "excel", _("Excel")
+        GRID = "grid", _("网格")
+        DEMO = "demo", _("示范数据")
+        BENCH = "bench", _("压测数据")
+        ADMIN = "admin", _("管理后台")
+        SCHEDULE = "schedule", _("倒排工期")
+        CHANGE = "change", _("申请审批")
+        WITHDRAW = "withdraw", _("退库")
+        CORRECTION = "correction", _("更正")
+        BULLETIN = "bulletin", _("通报")
+
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
@@ -32,7 +48,8 @@ class AuditEntry(models.Model):
     # {field verbose name: [old, new]} as display strings, so history reads the same
     # after a field's choices or a related name change.
     changes: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("变更内容"), default=dict)
-    source = models.CharField(_("来源"), max_length=40, blank=True)
+    # Blank for a change no caller named (a period opened, a project deleted on its page).
+    source = models.CharField(_("来源"), max_length=40, blank=True, choices=Source.choices)
 
     class Meta:
         verbose_name = _("变更记录")

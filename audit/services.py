@@ -1,4 +1,5 @@
-"""Recording changes. Services call ``audit_snapshot`` before a write and ``audit_record`` after it."""
+"""Recording changes. Services call ``audit_snapshot`` before a write and ``audit_record`` after it;
+a delete is one call, ``audit_delete``."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone, translation
 
 from audit.models import AuditEntry
@@ -100,6 +101,31 @@ def audit_record(
         changes=changes,
         source=source,
     )
+
+
+def audit_delete(
+    *,
+    by: Any,
+    instance: models.Model,
+    subject: models.Model | None = None,
+    source: str = "",
+    exclude: frozenset[str] = frozenset(),
+) -> AuditEntry | None:
+    """Delete ``instance`` and record its last values as a delete entry.
+
+    The snapshot is taken before the delete, and the pk (which ``delete()`` clears) is put back
+    on ``instance`` so the entry names the row that was deleted.
+    """
+    # No savepoint inside a caller's transaction: the caller's atomic block already makes the
+    # delete and its record one; alone, this opens one so neither is kept without the other.
+    with transaction.atomic(savepoint=False):
+        before = audit_snapshot(instance, exclude=exclude)
+        pk = instance.pk
+        instance.delete()
+        instance.pk = pk
+        return audit_record(
+            by=by, instance=instance, before=before, subject=subject, action=AuditEntry.Action.DELETE, source=source
+        )
 
 
 def history_for(subject: models.Model) -> models.QuerySet[AuditEntry]:

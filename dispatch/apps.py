@@ -11,6 +11,7 @@ class DispatchConfig(AppConfig):
     def ready(self) -> None:
         from core import demo, hooks
         from dispatch import hooks as answers
+        from dispatch import policies  # noqa: F401 - registers the dispatch cycle's rules
         from dispatch.demo import DEMO_PART
 
         hooks.handed_in.register(answers.handed_in)

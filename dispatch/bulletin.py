@@ -9,7 +9,8 @@ Definitions (printed in the bulletin, see :func:`definitions`):
 
 - Every figure is as of one date, ``as_of`` (stored in the PeriodSnapshot): the day the
   snapshot was taken, or the period's last day if that comes first, never a later day. Old
-  snapshots without it fall back to the period's last day. "截至" in every output is that date.
+  snapshots without it fall back to the period's last day (dispatch.snapshots reads them).
+  "截至" in every output is that date.
 - 开工率 (start rate) = 已开工项目数 ÷ 应开工项目数. A project should have started (应开工)
   when its planned start is on or before ``as_of``, or when it has started anyway; it has
   started (已开工) when the snapshot says so (actual start by ``as_of``, or a stage of
@@ -52,6 +53,7 @@ from django.utils.translation import gettext as _
 from core.models import Period
 from dispatch.docx_style import office_name
 from dispatch.models import PeriodSnapshot, ProjectSnapshot
+from dispatch.snapshots import PeriodFigures, ProjectFigures, SnapshotProblem
 from projects import rules as light_rules
 from projects.models import Level, ProjectType, Stage
 from projects.templatetags.diaodu_format import format_money, format_rate
@@ -63,11 +65,11 @@ CENT = Decimal("0.01")
 
 # --- small number helpers -------------------------------------------------------------------
 
-def money(value: Any) -> Decimal:
-    """A snapshot's money string (万元) as Decimal; missing is zero."""
-    if value in (None, ""):
+def money(value: Decimal | None) -> Decimal:
+    """A snapshot's amount (万元) to two decimals; missing (no plan) is zero."""
+    if value is None:
         return ZERO
-    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def yi(wan: Decimal) -> Decimal:
@@ -80,14 +82,6 @@ def yi(wan: Decimal) -> Decimal:
 percent = light_rules.rate_percent
 fmt_money = format_money
 fmt_rate = format_rate
-
-
-def _date(text: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(text) if text else None
-
-
-def _datetime(text: str | None) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if text else None
 
 
 # --- the figures tree -----------------------------------------------------------------------
@@ -391,13 +385,17 @@ def _publication_note(period: Period, published_on: dt.date) -> str:
     return text
 
 
-def _load(period: Period) -> tuple[list[tuple[int | None, str, dict[str, Any]]], dict[str, Any]]:
+def _load(period: Period) -> tuple[list[tuple[int | None, str, ProjectFigures]], PeriodFigures]:
     # One query for all the projects: the bulletin of 2,000 projects must not query per project.
-    rows: list[tuple[int | None, str, dict[str, Any]]] = list(
-        ProjectSnapshot.objects.filter(period=period).order_by("code").values_list("project_id", "code", "data")
-    )
-    period_data = PeriodSnapshot.objects.filter(period=period).values_list("data", flat=True).first() or {}
-    return rows, period_data
+    rows: list[tuple[int | None, str, ProjectFigures]] = [
+        (project_id, code, ProjectFigures.from_data(data, version=version, period=period))
+        for project_id, code, version, data in ProjectSnapshot.objects.filter(period=period)
+        .order_by("code").values_list("project_id", "code", "schema_version", "data")
+    ]
+    stored = PeriodSnapshot.objects.filter(period=period).values_list("schema_version", "data").first()
+    # A period published without its snapshot row reads as an old, empty one: no units, no problems.
+    version, data = stored or (1, {})
+    return rows, PeriodFigures.from_data(data, version=version, period=period)
 
 
 def _competition_ranks(rates: Sequence[Decimal | None]) -> list[int | None]:
@@ -447,14 +445,14 @@ class _Row:
     due_production: bool
 
 
-def _classify(data: dict[str, Any], as_of: dt.date) -> _Row:
-    started = bool(data.get("started"))
-    planned_start = _date(data.get("planned_start"))
-    producing = data.get("stage") == Stage.PRODUCING
-    planned_completion = _date(data.get("planned_completion"))
+def _classify(data: ProjectFigures, as_of: dt.date) -> _Row:
+    started = data.started
+    planned_start = data.planned_start
+    producing = data.stage == Stage.PRODUCING
+    planned_completion = data.planned_completion
     return _Row(
-        plan=money(data.get("annual_plan")),
-        done=money(data.get("invested_ytd")),
+        plan=money(data.annual_plan),
+        done=money(data.invested_ytd),
         started=started,
         due_start=started or (planned_start is not None and planned_start <= as_of),
         producing=producing,
@@ -524,39 +522,37 @@ def _ranking(title: str, tallies: Iterable[_Tally]) -> Ranking:
     )
 
 
-def _light_project(project_id: int | None, code: str, data: dict[str, Any]) -> LightProject:
-    plan, done = money(data.get("annual_plan")), money(data.get("invested_ytd"))
+def _light_project(project_id: int | None, code: str, data: ProjectFigures) -> LightProject:
+    plan, done = money(data.annual_plan), money(data.invested_ytd)
     return LightProject(
-        project_id=project_id, code=code, name=data.get("name", ""), light=data.get("light", ""),
-        level=data.get("level", ""), level_label=data.get("level_label", ""), stage_label=data.get("stage_label", ""),
-        lead_unit=data.get("lead_unit", ""), town=data.get("town", ""), leader=data.get("leader", ""),
+        project_id=project_id, code=code, name=data.name, light=data.light,
+        level=data.level, level_label=data.level_label, stage_label=data.stage_label,
+        lead_unit=data.lead_unit, town=data.town, leader=data.leader,
         plan=plan, done=done, rate=percent(done, plan),
-        reasons=tuple(text for light, text in data.get("reasons", []) if light != light_rules.GREEN),
+        reasons=tuple(r.text for r in data.reasons if r.light != light_rules.GREEN),
         milestones_behind=tuple(
-            MilestoneBehind(name, dt.date.fromisoformat(planned), days)
-            for name, planned, days in data.get("milestones_behind", [])
+            MilestoneBehind(m.name, m.planned, m.days_overdue) for m in data.milestones_behind
         ),
-        physical_progress=data.get("physical_progress", ""), problems=data.get("problems", ""),
+        physical_progress=data.physical_progress, problems=data.problems,
     )
 
 
-def _project_line(project_id: int | None, code: str, data: dict[str, Any], *, with_start: bool) -> ProjectLine:
+def _project_line(project_id: int | None, code: str, data: ProjectFigures, *, with_start: bool) -> ProjectLine:
     return ProjectLine(
-        project_id=project_id, code=code, name=data.get("name", ""), level_label=data.get("level_label", ""),
-        lead_unit=data.get("lead_unit", ""), town=data.get("town", ""), leader=data.get("leader", ""),
-        date=_date(data.get("actual_start")) if with_start else None,
-        total_investment=money(data.get("total_investment")),
+        project_id=project_id, code=code, name=data.name, level_label=data.level_label,
+        lead_unit=data.lead_unit, town=data.town, leader=data.leader,
+        date=data.actual_start if with_start else None,
+        total_investment=money(data.total_investment),
     )
 
 
-def _problem_line(item: dict[str, Any]) -> ProblemLine:
-    closed_at = _datetime(item.get("closed_at"))
+def _problem_line(item: SnapshotProblem) -> ProblemLine:
     return ProblemLine(
-        id=item["id"], project=item.get("project", ""), description=item.get("description", ""),
-        unit=item.get("unit", ""), leader=item.get("leader", ""), deadline=dt.date.fromisoformat(item["deadline"]),
-        state_label=item.get("state_label", ""), overdue_days=int(item.get("overdue_days", 0)),
-        escalation=item.get("escalation", "none"), escalation_text=item.get("escalation_text", ""),
-        closed=item.get("state") == "closed", closed_on=closed_at.date() if closed_at else None,
+        id=item.id, project=item.project, description=item.description,
+        unit=item.unit, leader=item.leader, deadline=item.deadline,
+        state_label=item.state_label, overdue_days=item.overdue_days,
+        escalation=item.escalation, escalation_text=item.escalation_text,
+        closed=item.state == "closed", closed_on=item.closed_at.date() if item.closed_at else None,
     )
 
 
@@ -566,8 +562,8 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         raise NotPublished(_("%(period)s尚未发布，不能生成通报。") % {"period": period.label})
     rows, period_data = _load(period)
     first_day, last_day = period.first_day, period.last_day
-    # Old snapshots did not store their date: they were computed as of the period's last day.
-    as_of = min(_date(period_data.get("as_of")) or last_day, last_day)
+    # Never after the period's end, whatever the row says (old rows are as of its last day).
+    as_of = min(period_data.as_of, last_day)
     schedule = light_rules.schedule_percent(as_of)
 
     level_codes = [code for code, _label in Level.choices]
@@ -588,22 +584,22 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     for project_id, code, data in rows:
         row = _classify(data, as_of)
         total.add(row)
-        level = data.get("level", "")
-        by_level.setdefault(level, _Tally(name=data.get("level_label", level))).add(row)
-        stage_count[data.get("stage", "")] += 1
-        type_count[data.get("project_type", "")] += 1
-        matrix[(level, data.get("stage", ""))] += 1
-        if data.get("town_id"):
-            towns.setdefault(data["town_id"], _Tally(name=data.get("town", ""))).add(row)
-        if data.get("lead_unit_kind") == "department":
-            departments.setdefault(data["lead_unit_id"], _Tally(name=data.get("lead_unit", ""))).add(row)
-        if data.get("light") == light_rules.RED:
+        level = data.level
+        by_level.setdefault(level, _Tally(name=data.level_label or level)).add(row)
+        stage_count[data.stage] += 1
+        type_count[data.project_type] += 1
+        matrix[(level, data.stage)] += 1
+        if data.town_id:
+            towns.setdefault(data.town_id, _Tally(name=data.town)).add(row)
+        if data.lead_unit_kind == "department":
+            departments.setdefault(data.lead_unit_id, _Tally(name=data.lead_unit)).add(row)
+        if data.light == light_rules.RED:
             red.append(_light_project(project_id, code, data))
-        elif data.get("light") == light_rules.YELLOW:
+        elif data.light == light_rules.YELLOW:
             yellow.append(_light_project(project_id, code, data))
-        if data.get("started_in_period"):
+        if data.started_in_period:
             started.append(_project_line(project_id, code, data, with_start=True))
-        if data.get("completed_in_period"):
+        if data.completed_in_period:
             completed.append(_project_line(project_id, code, data, with_start=False))
 
     level_order = {code: i for i, code in enumerate(level_codes)}
@@ -611,22 +607,17 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     yellow.sort(key=lambda p: (level_order.get(p.level, len(level_order)), p.code))
     started.sort(key=lambda p: (p.date or dt.date.max, p.code))
 
-    problems = [_problem_line(item) for item in period_data.get("problems", [])]
+    problems = [_problem_line(item) for item in period_data.problems]
     # Overdue first, longest overdue at the top; then by deadline.
     problems_open = sorted((p for p in problems if not p.closed), key=lambda p: (-p.overdue_days, p.deadline, p.id))
     problems_closed = sorted((p for p in problems if p.closed), key=lambda p: (p.closed_on or p.deadline, p.id))
-    units = period_data.get("units", [])
-    # "reported" is stored since publication decisions; before, a submitted or approved state said it.
-    reported = [u.get("reported", u.get("state") in {"submitted", "approved"}) for u in units]
-    lines = [
-        UnitLine(u.get("unit", ""), u.get("kind", ""), u.get("state_label", ""), _datetime(u.get("submitted_at")))
-        for u in units
-    ]
-    late = tuple(line for line, u, done in zip(lines, units, reported, strict=True) if done and u.get("late"))
+    units = period_data.units
+    lines = [UnitLine(u.unit, u.kind, u.state_label, u.submitted_at) for u in units]
+    late = tuple(line for line, u in zip(lines, units, strict=True) if u.reported and u.late)
     unreported = tuple(
-        replace(line, submitted_at=None) for line, done in zip(lines, reported, strict=True) if not done
+        replace(line, submitted_at=None) for line, u in zip(lines, units, strict=True) if not u.reported
     )
-    unreviewed_projects = sum(1 for _pid, _code, data in rows if data.get("unreviewed"))
+    unreviewed_projects = sum(1 for _pid, _code, data in rows if data.unreviewed)
 
     published_at = period.published_at or timezone.now()
     header = Header(

@@ -103,8 +103,10 @@ class ProjectSnapshot(models.Model):
         "projects.Project", null=True, on_delete=models.PROTECT, related_name="snapshots"
     )
     code = models.CharField(max_length=30)
-    # Display values and numbers (as strings, Decimal-exact): see services.project_snapshot_data.
+    # A dispatch.snapshots.ProjectFigures: read it with ProjectFigures.from_data(data, version=schema_version).
     data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
+    # The schema version the row was written with; 1 is every row written before the schemas.
+    schema_version = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         verbose_name = _("项目快照")
@@ -121,7 +123,9 @@ class PeriodSnapshot(models.Model):
 
     period = models.OneToOneField(Period, on_delete=models.CASCADE, related_name="snapshot")
     taken_at = models.DateTimeField(auto_now_add=True)
+    # A dispatch.snapshots.PeriodFigures, read like ProjectSnapshot.data.
     data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
+    schema_version = models.PositiveSmallIntegerField(default=1)
 
     def __str__(self) -> str:
         return f"{self.period}"

@@ -25,6 +25,7 @@ from dispatch import checks
 from dispatch.checks import ACTUAL_START, INVESTED, PERCENT, PHYSICAL, PROBLEMS, Issue, RowContext, RowInput
 from dispatch.models import ProjectSnapshot, UnitReport, UnitReportEvent
 from dispatch.services import DispatchError, unit_report_editable, unit_report_submit
+from dispatch.snapshots import ProjectFigures
 from projects import excel
 from projects import services as project_services
 from projects.models import ZERO, ProgressReport, Project, Stage
@@ -146,11 +147,12 @@ def _load(
     )
     published_ytd: dict[int, Decimal] = {}
     if published is not None:
-        for project_id, data in ProjectSnapshot.objects.filter(
+        for project_id, version, data in ProjectSnapshot.objects.filter(
             period=published, project__lead_unit_id=unit_report.unit_id
-        ).values_list("project_id", "data"):
-            if project_id is not None and data.get("invested_ytd") is not None:
-                published_ytd[project_id] = Decimal(data["invested_ytd"])
+        ).values_list("project_id", "schema_version", "data"):
+            if project_id is not None:
+                figures = ProjectFigures.from_data(data, version=version, period=published)
+                published_ytd[project_id] = figures.invested_ytd
     loaded = []
     for project in projects:
         ytd_before = sum(year_amounts.get(project.pk, []), ZERO)

@@ -25,6 +25,14 @@ from core.models import Period
 from dispatch import rules
 from dispatch.models import PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
 from dispatch.notify import notify_unit
+from dispatch.snapshots import (
+    PeriodFigures,
+    ProjectFigures,
+    SnapshotMilestone,
+    SnapshotProblem,
+    SnapshotReason,
+    SnapshotUnit,
+)
 from org.models import Unit
 from projects import rules as light_rules
 from projects.models import ZERO, AnnualPlan, ProgressReport, Project
@@ -275,8 +283,8 @@ def unit_report_editable(unit_report: UnitReport) -> bool:
 
 # --- snapshots ----------------------------------------------------------------------------
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.quantize(Decimal("0.01")))
+def _money(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.quantize(Decimal("0.01"))
 
 
 @translation.override(settings.LANGUAGE_CODE)
@@ -300,7 +308,10 @@ def snapshot_take(*, period: Period, now: dt.datetime | None = None) -> int:
         .first()
     )
     previous_stage = (
-        {s.code: s.data.get("stage") for s in ProjectSnapshot.objects.filter(period=previous).only("code", "data")}
+        {
+            s.code: ProjectFigures.from_data(s.data, version=s.schema_version, period=previous).stage
+            for s in ProjectSnapshot.objects.filter(period=previous).only("code", "data", "schema_version")
+        }
         if previous else {}
     )
     unit_reports = {r.unit_id: r for r in period.unit_reports.all()}
@@ -360,54 +371,59 @@ def snapshot_take(*, period: Period, now: dt.datetime | None = None) -> int:
             report = this.get(project.pk)
             unit_report = unit_reports.get(project.lead_unit_id)
             completed = project.stage in {"completed", "producing"}
-            data = {
-                "name": project.name,
-                "level": project.level,
-                "level_label": project.get_level_display(),
-                "project_type": project.project_type,
-                "type_label": project.get_project_type_display(),
-                "industry": project.industry,
-                "stage": project.stage,
-                "stage_label": project.get_stage_display(),
-                "construction": project.construction,
-                "is_special_bond": project.is_special_bond,
-                "lead_unit_id": project.lead_unit_id,
-                "lead_unit": str(project.lead_unit),
-                "lead_unit_kind": project.lead_unit.kind,
-                "town_id": project.town_id,
-                "town": str(project.town) if project.town else "",
-                "leader": str(project.responsible_leader) if project.responsible_leader else "",
-                "total_investment": _money(project.total_investment),
-                "annual_plan": _money(plan),
-                "invested_period": _money(report.invested) if report else None,
-                "invested_ytd": _money(done),
-                "invested_since_start": _money(project.invested_before + (before_year.get(project.pk) or ZERO) + done),
-                "planned_start": project.planned_start.isoformat() if project.planned_start else None,
-                "actual_start": project.actual_start.isoformat() if project.actual_start else None,
-                "planned_completion": project.planned_completion.isoformat() if project.planned_completion else None,
-                "started": started_by_end or project.stage in light_rules.STARTED_STAGES,
-                "started_in_period": bool(project.actual_start and first <= project.actual_start <= last),
-                "completed": completed,
-                "completed_in_period": completed
+            figures = ProjectFigures(
+                name=project.name,
+                level=project.level,
+                level_label=str(project.get_level_display()),
+                project_type=project.project_type,
+                type_label=str(project.get_project_type_display()),
+                industry=project.industry,
+                stage=project.stage,
+                stage_label=str(project.get_stage_display()),
+                construction=project.construction,
+                is_special_bond=project.is_special_bond,
+                lead_unit_id=project.lead_unit_id,
+                lead_unit=str(project.lead_unit),
+                lead_unit_kind=project.lead_unit.kind,
+                town_id=project.town_id,
+                town=str(project.town) if project.town else "",
+                leader=str(project.responsible_leader) if project.responsible_leader else "",
+                total_investment=_money(project.total_investment),
+                annual_plan=_money(plan),
+                invested_period=_money(report.invested) if report else None,
+                invested_ytd=done.quantize(Decimal("0.01")),
+                invested_since_start=_money(project.invested_before + (before_year.get(project.pk) or ZERO) + done),
+                planned_start=project.planned_start,
+                actual_start=project.actual_start,
+                planned_completion=project.planned_completion,
+                started=started_by_end or project.stage in light_rules.STARTED_STAGES,
+                started_in_period=bool(project.actual_start and first <= project.actual_start <= last),
+                completed=completed,
+                completed_in_period=completed
                 and previous is not None
                 and previous_stage.get(project.code) not in {None, "completed", "producing"},
-                "light": result.light,
-                "reasons": [[r.light, r.text] for r in result.reasons],
-                # [name, planned date, days overdue] as of the period's end, for the bulletin's red-project pages.
-                "milestones_behind": [
-                    [m.name, m.planned.isoformat(), light_rules.days_overdue(m.planned, last)]
+                light=result.light,
+                reasons=tuple(SnapshotReason(r.light, r.text) for r in result.reasons),
+                # As of the period's end, for the bulletin's red-project pages.
+                milestones_behind=tuple(
+                    SnapshotMilestone(m.name, m.planned, light_rules.days_overdue(m.planned, last))
                     for m in milestones
                     if m.planned is not None and m.actual is None and m.planned < last
-                ],
-                "progress_percent": report.progress_percent if report else None,
-                "physical_progress": report.physical_progress if report else "",
-                "problems": report.problems if report else "",
-                "reported": report is not None,
-                "unit_report_state": unit_report.state if unit_report else None,
+                ),
+                progress_percent=report.progress_percent if report else None,
+                physical_progress=report.physical_progress if report else "",
+                problems=report.problems if report else "",
+                reported=report is not None,
+                unit_report_state=unit_report.state if unit_report else None,
                 # Months whose progress fed these figures without the office's review (rule 6).
-                "unreviewed": list(reviewed.unreviewed_labels(project.pk)),
-            }
-            rows.append(ProjectSnapshot(period=period, project=project, code=project.code, data=data))
+                unreviewed=reviewed.unreviewed_labels(project.pk),
+            )
+            rows.append(
+                ProjectSnapshot(
+                    period=period, project=project, code=project.code, data=figures.to_data(),
+                    schema_version=ProjectFigures.VERSION,
+                )
+            )
         ProjectSnapshot.objects.bulk_create(rows, batch_size=500)
         count += len(rows)
     _period_snapshot_take(period=period, now=now)
@@ -440,21 +456,20 @@ def _period_snapshot_take(*, period: Period, now: dt.datetime) -> None:
     # A unit's lateness is counted to the publication day: a report still owed when the period
     # was published is 未报送, late by the days from the deadline to publication (if any).
     today = timezone.localdate(now)
-    units = []
-    for report in period.unit_reports.select_related("unit").order_by("unit__kind", "unit__order", "unit__name"):
-        units.append(
-            {
-                "unit_id": report.unit_id,
-                "unit": str(report.unit),
-                "kind": report.unit.kind,
-                "state": report.state,
-                "state_label": report.get_state_display(),
-                "submitted_at": timezone.localtime(report.submitted_at).isoformat() if report.submitted_at else None,
-                "late": unit_report_late_days(report, today) > 0,
-                "late_days": unit_report_late_days(report, today),
-                "reported": report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED},
-            }
+    units = tuple(
+        SnapshotUnit(
+            unit_id=report.unit_id,
+            unit=str(report.unit),
+            kind=report.unit.kind,
+            state=report.state,
+            state_label=str(report.get_state_display()),
+            submitted_at=timezone.localtime(report.submitted_at) if report.submitted_at else None,
+            late=unit_report_late_days(report, today) > 0,
+            late_days=unit_report_late_days(report, today),
+            reported=report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED},
         )
+        for report in period.unit_reports.select_related("unit").order_by("unit__kind", "unit__order", "unit__name")
+    )
     problems = []
     first, _last = rules.period_bounds(period.year, period.month, period.half)
     # Open problems, and those closed since the period began (the bulletin reports both).
@@ -465,33 +480,25 @@ def _period_snapshot_take(*, period: Period, now: dt.datetime) -> None:
             remind_days=settings.DIAODU_PROBLEM_REMIND_DAYS, red_days=settings.DIAODU_PROBLEM_RED_DAYS,
         )
         problems.append(
-            {
-                "id": problem.pk,
-                "project": str(problem.project) if problem.project else "",
-                "description": problem.description,
-                "unit": str(problem.responsible_unit),
-                "leader": str(problem.responsible_leader) if problem.responsible_leader else "",
-                "deadline": problem.deadline.isoformat(),
-                "state": problem.state,
-                "state_label": problem.get_state_display(),
-                "overdue_days": light_rules.days_overdue(problem.deadline, as_of)
+            SnapshotProblem(
+                id=problem.pk,
+                project=str(problem.project) if problem.project else "",
+                description=problem.description,
+                unit=str(problem.responsible_unit),
+                leader=str(problem.responsible_leader) if problem.responsible_leader else "",
+                deadline=problem.deadline,
+                state=problem.state,
+                state_label=str(problem.get_state_display()),
+                overdue_days=light_rules.days_overdue(problem.deadline, as_of)
                 if problem.state != Problem.State.CLOSED else 0,
-                "escalation": escalation.level,
-                "escalation_text": escalation.text,
-                "closed_at": timezone.localtime(problem.closed_at).isoformat() if problem.closed_at else None,
-            }
+                escalation=escalation.level,
+                escalation_text=escalation.text,
+                closed_at=timezone.localtime(problem.closed_at) if problem.closed_at else None,
+            )
         )
+    figures = PeriodFigures(units=units, problems=tuple(problems), taken_on=today, as_of=as_of)
     PeriodSnapshot.objects.update_or_create(
-        period=period,
-        defaults={
-            "data": {
-                "units": units,
-                "problems": problems,
-                "taken_on": today.isoformat(),
-                # Every "截至" date, the schedule and the lights of this snapshot are as of this day.
-                "as_of": as_of.isoformat(),
-            }
-        },
+        period=period, defaults={"data": figures.to_data(), "schema_version": PeriodFigures.VERSION},
     )
 
 

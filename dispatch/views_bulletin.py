@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.models import Period
+from core.policies import can, require
 from dispatch import jobs
-from dispatch.access import current_user, require_office
+from dispatch.access import current_user
 from dispatch.bulletin import BulletinFigures, NotPublished, bulletin_figures
 from dispatch.models import Bulletin
 from dispatch.services import DispatchError
@@ -52,7 +53,7 @@ def _status_context(request: HttpRequest, period: Period, bulletin: Bulletin | N
         # Polling stops once the job ends, or when its thread has evidently died.
         "active": active and not stale,
         "stale": stale,
-        "can_generate": user.is_office and period.state == Period.State.PUBLISHED,
+        "can_generate": can(user, "dispatch.generate_bulletin", period),
         "download_names": jobs.download_names(period),
     }
 
@@ -68,7 +69,8 @@ def bulletin_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def bulletin_generate(request: HttpRequest, pk: int) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.generate_bulletin")
     period = _period(pk)
     regenerate = request.POST.get("regenerate") == "1"
     try:

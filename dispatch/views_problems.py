@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -21,8 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.policies import can, require
 from dispatch import problems, rules, slip
-from dispatch.access import current_user, problems_visible_to, require_office
+from dispatch.access import current_user, problems_visible_to
 from dispatch.forms_problems import (
     LEVEL_CHOICES,
     ExtensionDecideForm,
@@ -113,7 +113,7 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         ],
         "query": _link(params)[1:],
         "rule_in_words": problems.escalation_rule_in_words(),
-        "can_create": user.is_office,
+        "can_create": can(user, "dispatch.create_problem"),
         "as_of": on,
     }
     return render(request, "dispatch/problem_list.html", context)
@@ -151,7 +151,8 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 def problem_new(request: HttpRequest) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.create_problem")
     form = ProblemForm(request.POST or None, initial=_initial(request) if request.method == "GET" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -191,7 +192,7 @@ def _detail(
     pending = next((e for e in extensions if e.state == ExtensionRequest.State.PENDING), None)
     actions = problems.available_actions(user, problem)
     can_extend = (
-        problems.may_request_extension(user, problem)
+        can(user, "dispatch.request_extension", problem)
         and problem.state in problems.EXTENSIBLE_STATES
         and pending is None
     )
@@ -208,7 +209,7 @@ def _detail(
         # Asking on or after the deadline is refused; the page says so instead of offering the form.
         "extension_closed": can_extend and on >= problem.deadline,
         "extension_form": extension_form or ExtensionRequestForm(initial={"version": problem.version}),
-        "can_decide": user.is_office and pending is not None,
+        "can_decide": can(user, "dispatch.decide_extension", problem) and pending is not None,
         "decide_form": decide_form or ExtensionDecideForm(initial={"version": problem.version}),
         "as_of": on,
     }
@@ -232,8 +233,7 @@ def _refused(request: HttpRequest, problem: Problem, error: DispatchError) -> Ht
 def problem_act(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _problem_for(request, pk)
     user = current_user(request)
-    if not problems.may_act(user, problem):
-        raise PermissionDenied
+    require(user, "dispatch.act_on_problem", problem)
     form = ProblemActionForm(request.POST)
     if form.is_valid():
         action = form.cleaned_data["action"]
@@ -255,8 +255,7 @@ def problem_act(request: HttpRequest, pk: int) -> HttpResponse:
 def problem_extension(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _problem_for(request, pk)
     user = current_user(request)
-    if not problems.may_request_extension(user, problem):
-        raise PermissionDenied
+    require(user, "dispatch.request_extension", problem)
     form = ExtensionRequestForm(request.POST)
     if form.is_valid():
         try:
@@ -284,7 +283,7 @@ def problem_extension_decide(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if extension is None:
         raise Http404
-    require_office(request)
+    require(user, "dispatch.decide_extension", extension.problem)
     problem = extension.problem
     form = ExtensionDecideForm(request.POST)
     if form.is_valid():

@@ -16,19 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.models import Period
+from core.policies import can
 from dispatch import reporting, unit_excel
 from dispatch.access import current_user, unit_report_for
 from dispatch.models import UnitReport
 from dispatch.reporting import INPUTS
 from dispatch.services import DispatchError, unit_report_editable
-from org.models import User
 from projects import excel
 
 HOME_PERIODS = 6
-
-
-def _may_write(user: User, unit_report: UnitReport) -> bool:
-    return user.is_office or (user.role == User.Role.REPORTER and user.unit_id == unit_report.unit_id)
 
 
 def _grid_url(unit_report: UnitReport) -> str:
@@ -63,13 +59,14 @@ def _render_grid(
 ) -> HttpResponse:
     user = current_user(request)
     editable = unit_report_editable(unit_report)
+    may_write = can(user, "dispatch.report", unit_report)
     filled = sum(1 for row in rows if row.report is not None)
     context = {
         "unit_report": unit_report,
         "period": unit_report.period,
         "rows": rows,
-        "editing": editable and _may_write(user, unit_report),
-        "may_write": _may_write(user, unit_report),
+        "editing": editable and may_write,
+        "may_write": may_write,
         "editable": editable,
         "not_editable_reason": "" if editable else reporting.not_editable_reason(unit_report),
         "deadline_text": _deadline_text(unit_report),
@@ -90,7 +87,7 @@ def _render_grid(
 def report_home(request: HttpRequest) -> HttpResponse:
     """A reporter goes to the unit's report of the latest period not yet published; others choose."""
     user = current_user(request)
-    if user.role == User.Role.REPORTER:
+    if can(user, "dispatch.fill_own"):
         mine = (
             UnitReport.objects.filter(unit_id=user.unit_id)
             .exclude(period__state=Period.State.PUBLISHED)

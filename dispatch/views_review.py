@@ -15,7 +15,6 @@ from typing import Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
@@ -28,12 +27,12 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from core.models import Notification, Period
+from core.policies import can, require
 from dispatch import corrections, services
 from dispatch import tasks as dispatch_tasks
-from dispatch.access import current_user, require_office, unit_report_for
+from dispatch.access import current_user, unit_report_for
 from dispatch.models import CorrectionRequest, UnitReport
 from dispatch.reporting import unit_report_issues
-from org.models import User
 from projects.models import ZERO, ProgressReport, Project
 
 PAGE_SIZE = 50
@@ -91,7 +90,7 @@ def periods(request: HttpRequest) -> HttpResponse:
     latest = Period.objects.order_by("-year", "-month", "-half").first()
     context = {
         "periods": rows,
-        "can_act": user.is_office,
+        "can_act": can(user, "dispatch.manage_periods"),
         "form": PeriodOpenForm(initial=_next_period(latest, services.today())),
         "rule_in_words": services.deadline_rule().in_words(),
         "half_month": settings.DIAODU_REPORT_HALF_MONTH,
@@ -101,7 +100,8 @@ def periods(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def period_open(request: HttpRequest) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.manage_periods")
     form = PeriodOpenForm(request.POST)
     if not form.is_valid():
         colon = pgettext("after a label", "：")
@@ -124,7 +124,8 @@ def period_open(request: HttpRequest) -> HttpResponse:
 
 
 def _period_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.manage_periods")
     period = get_object_or_404(Period, pk=pk)
     step = {"close": services.period_close, "reopen": services.period_reopen}
     done = {
@@ -157,7 +158,8 @@ def period_publish(request: HttpRequest, pk: int) -> HttpResponse:
     The snapshots of a large district take seconds, so the request only checks and queues: the
     board shows "发布中" with the progress until the worker has published the period.
     """
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.publish")
     period = get_object_or_404(Period, pk=pk)
     try:
         job = dispatch_tasks.period_publish_start(period=period, by=user, reason=request.POST.get("reason", ""))
@@ -195,7 +197,7 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     period = get_object_or_404(Period.objects.select_related("published_by"), pk=pk)
     reports = period.unit_reports.select_related("unit", "submitted_by", "reviewed_by")
-    if user.role == User.Role.REPORTER:
+    if not can(user, "dispatch.see_all_units"):
         reports = reports.filter(unit_id=user.unit_id) if user.unit_id else reports.none()
     reports_list = list(reports)
     today = services.today()
@@ -243,14 +245,16 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         "summary": summary,
         "state": state,
         "states": UnitReport.State.choices,
-        "can_act": user.is_office,
+        # Closing, reopening and publishing the period, and reviewing its reports.
+        "can_act": can(user, "dispatch.manage_periods"),
         "show_checks": show_checks,
         "today": today,
         # What publishing now would leave out, for the publish dialog (the office only, while closed
         # and not being published).
         "publish_check": (
             services.period_publish_check(period=period)
-            if user.is_office and period.state == Period.State.CLOSED and not (publish_job and publish_job.active)
+            if can(user, "dispatch.publish", period) and period.state == Period.State.CLOSED
+            and not (publish_job and publish_job.active)
             else None
         ),
         # The latest publication job while the period is not yet published: "发布中" with its progress,
@@ -290,12 +294,12 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "events": unit_report.events.select_related("by"),
         "late": services.unit_report_late_days(unit_report, services.today()),
-        "can_approve": user.is_office and not period.is_frozen and unit_report.state == UnitReport.State.SUBMITTED,
-        "can_return": user.is_office and not period.is_frozen
+        "can_approve": can(user, "dispatch.review", unit_report) and not period.is_frozen
+        and unit_report.state == UnitReport.State.SUBMITTED,
+        "can_return": can(user, "dispatch.review", unit_report) and not period.is_frozen
         and unit_report.state in {UnitReport.State.SUBMITTED, UnitReport.State.APPROVED},
         "warning_rows": sum(1 for row in rows if row["issues"]),
-        "can_fill": user.role == User.Role.REPORTER and user.unit_id == unit_report.unit_id
-        and services.unit_report_editable(unit_report),
+        "can_fill": can(user, "dispatch.fill_own", unit_report) and services.unit_report_editable(unit_report),
     }
     return render(request, "dispatch/review_detail.html", context)
 
@@ -307,7 +311,8 @@ def _posted_version(request: HttpRequest) -> int | None:
 
 def _review_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     unit_report = unit_report_for(request, pk)
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.review", unit_report)
     version = _posted_version(request)
     if version is None:
         messages.error(request, _("页面已过期，请刷新后再操作。"))
@@ -349,7 +354,7 @@ def corrections_list(request: HttpRequest) -> HttpResponse:
     qs = CorrectionRequest.objects.select_related(
         "report__project", "report__period", "requested_by", "decided_by"
     )
-    if user.role == User.Role.REPORTER:
+    if not can(user, "dispatch.see_all_units"):
         qs = qs.filter(report__project__in=Project.objects.visible_to(user))
     state = request.GET.get("state", "")
     if state in CorrectionRequest.State.values:
@@ -374,7 +379,7 @@ def corrections_list(request: HttpRequest) -> HttpResponse:
         "items": items,
         "state": state,
         "states": CorrectionRequest.State.choices,
-        "can_decide": user.is_office,
+        "can_decide": can(user, "dispatch.decide_corrections"),
     }
     return render(request, "dispatch/correction_list.html", context)
 
@@ -387,8 +392,7 @@ def correction_new(request: HttpRequest, report_pk: int) -> HttpResponse:
     )
     if report is None:
         raise Http404
-    if not Project.objects.editable_by(user).filter(pk=report.project_id).exists():
-        raise PermissionDenied
+    require(user, "dispatch.request_correction", report)
     period = report.period
     published = period is not None and period.is_frozen
     current = corrections.current_values(report)
@@ -415,7 +419,8 @@ def correction_new(request: HttpRequest, report_pk: int) -> HttpResponse:
 
 @require_POST
 def correction_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "dispatch.decide_corrections")
     item = get_object_or_404(CorrectionRequest.objects.select_related("report__project", "report__period"), pk=pk)
     decision = request.POST.get("decision", "")
     note = request.POST.get("note", "")

@@ -24,7 +24,7 @@ class MilestoneTemplateAdmin(AuditedModelAdmin):
     inlines = [MilestoneTemplateStepInline]
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        from audit.services import audit_record, audit_snapshot
+        from audit.services import audit_delete, audit_record, audit_snapshot
 
         befores = {
             obj.pk: audit_snapshot(MilestoneTemplateStep.objects.get(pk=obj.pk))
@@ -33,12 +33,7 @@ class MilestoneTemplateAdmin(AuditedModelAdmin):
         }
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
-            pk = obj.pk
-            before = audit_snapshot(obj)
-            obj.delete()
-            obj.pk = pk
-            audit_record(by=request.user, instance=obj, before=before, subject=form.instance, action="delete",
-                         source="admin")
+            audit_delete(by=request.user, instance=obj, subject=form.instance, source="admin")
         for obj in instances:
             before = befores.get(obj.pk, {})
             obj.save()

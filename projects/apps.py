@@ -10,6 +10,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from core import demo
+        from projects import policies  # noqa: F401 - registers the ledger's rules
         from projects.demo import DEMO_PART
 
         demo.register(DEMO_PART)

@@ -15,8 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 
-from audit.models import AuditEntry
-from audit.services import audit_record, audit_snapshot
+from audit.services import audit_delete, audit_record, audit_snapshot
 from core import clock, hooks
 from core.hooks import HandedIn
 from core.models import Period
@@ -171,12 +170,7 @@ def _save_plans(*, by: Any, project: Project, plans: Mapping[int, Decimal | None
         plan = existing.get(year)
         if amount is None:
             if plan is not None:
-                before, pk = audit_snapshot(plan), plan.pk
-                plan.delete()
-                plan.pk = pk
-                audit_record(
-                    by=by, instance=plan, before=before, subject=project, action=AuditEntry.Action.DELETE, source=source
-                )
+                audit_delete(by=by, instance=plan, subject=project, source=source)
             continue
         before = audit_snapshot(plan)
         if plan is None:
@@ -302,11 +296,7 @@ def project_delete(*, by: Any, project: Project) -> None:
     refusal = project_delete_refusal(project)
     if refusal:
         raise ValidationError(refusal)
-    before = audit_snapshot(project)
-    pk = project.pk
-    project.delete()
-    project.pk = pk
-    audit_record(by=by, instance=project, before=before, action=AuditEntry.Action.DELETE)
+    audit_delete(by=by, instance=project)
 
 
 @transaction.atomic
@@ -351,11 +341,7 @@ def milestone_save(*, by: Any, milestone: Milestone, source: str = "form") -> Mi
 @transaction.atomic
 def milestone_delete(*, by: Any, milestone: Milestone) -> None:
     project = milestone.project
-    before = audit_snapshot(milestone)
-    pk = milestone.pk
-    milestone.delete()
-    milestone.pk = pk
-    audit_record(by=by, instance=milestone, before=before, subject=project, action=AuditEntry.Action.DELETE)
+    audit_delete(by=by, instance=milestone, subject=project)
     project_light_refresh(project)
 
 

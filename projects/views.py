@@ -20,7 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.services import history_for
 from core import hooks
-from org.access import current_user, require_office
+from core.policies import can, require
+from org.access import current_user
 from org.models import User
 from projects import rules, services
 from projects.forms import (
@@ -65,12 +66,6 @@ def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Proje
     raise Http404
 
 
-def _can_create(user: User) -> bool:
-    """Whether the user adds projects (by form or Excel import). The office's go straight into the
-    ledger; a unit's are proposals (入库申请) until the office approves them."""
-    return user.is_office or (user.role == User.Role.REPORTER and user.unit_id is not None)
-
-
 # --- the ledger -----------------------------------------------------------------------------
 
 def _valid_filters(form: LedgerFilterForm) -> dict[str, Any]:
@@ -105,7 +100,8 @@ def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[P
     return qs.with_figures(year)
 
 
-def _ledger_year(form: LedgerFilterForm) -> int:
+def ledger_year(form: LedgerFilterForm) -> int:
+    """The year the ledger's figures are for: the filter's, else this year. Shared with the Excel export."""
     year = _valid_filters(form).get("year")
     return int(year) if year else services.today().year
 
@@ -113,7 +109,7 @@ def _ledger_year(form: LedgerFilterForm) -> int:
 def ledger(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = LedgerFilterForm(request.GET or None)
-    year = _ledger_year(form)
+    year = ledger_year(form)
     qs = ledger_queryset(user, form, year)
     # One pass over the projects for the count, the total and the light counts.
     figures = qs.aggregate(
@@ -169,9 +165,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
         "sort": sort,
         "query": params.urlencode(),
         "query_without_sort": urlencode([(k, v) for k, v in params.items() if k != "sort"]),
-        "can_create": _can_create(user),
+        "can_create": can(user, "projects.create"),
         "pending_changes": ProjectChange.objects.filter(state=ProjectChange.State.PENDING).count()
-        if user.is_office else 0,
+        if can(user, "projects.decide_changes") else 0,
         "as_of": services.today(),
     }
     template = "projects/_ledger_table.html" if request.headers.get("HX-Request") else "projects/ledger.html"
@@ -189,7 +185,7 @@ def _year_param(request: HttpRequest, *, default: int) -> int:
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk)
     user = current_user(request)
-    can_edit = _can_change(user, project)
+    can_edit = can(user, "projects.edit", project)
     changes = list(project.changes.select_related("requested_by", "decided_by")[:50])
     for change in changes:
         change.rows = _change_rows(change)  # type: ignore[attr-defined]
@@ -232,10 +228,10 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gantt": gantt,
         "chart": chart,
         "can_edit": can_edit,
-        "can_report": can_edit and project.in_ledger,
-        "can_request": can_edit and project.in_ledger and not user.is_office,
-        "can_withdraw": user.is_office and project.in_ledger,
-        "can_delete": user.is_office and services.project_delete_refusal(project) is None,
+        "can_report": can(user, "projects.report_progress", project),
+        "can_request": can(user, "projects.request_change", project),
+        "can_withdraw": can(user, "projects.withdraw", project),
+        "can_delete": can(user, "projects.delete", project) and services.project_delete_refusal(project) is None,
         "changes": changes,
         "as_of": as_of,
         # Parts other modules add (the project's supervised problems), rendered here so that
@@ -248,17 +244,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "projects/detail.html", context)
 
 
-def _can_change(user: User, project: Project) -> bool:
-    """Whether the user may edit the project now: a unit only while it is in the ledger or proposed."""
-    if not Project.objects.editable_by(user).filter(pk=project.pk).exists():
-        return False
-    return user.is_office or project.ledger_state in {LedgerState.ACTIVE, LedgerState.PROPOSED}
-
-
 def _get_changeable(request: HttpRequest, pk: int) -> Project:
     project = _get_project(request, pk, write=True)
-    if not _can_change(current_user(request), project):
-        raise PermissionDenied
+    require(current_user(request), "projects.edit", project)
     return project
 
 
@@ -277,8 +265,7 @@ def _save_form(request: HttpRequest, form: ProjectForm, **extra: Any) -> Project
 @require_http_methods(["GET", "POST"])
 def project_create(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    if not _can_create(user):
-        raise PermissionDenied
+    require(user, "projects.create")
     year = services.today().year
     form = ProjectForm(request.POST or None, user=user, year=year, ask_reason=True)
     if request.method == "POST" and form.is_valid():
@@ -307,7 +294,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_project(request, pk, write=True)
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "projects.delete", project)
     name = project.name
     try:
         services.project_delete(by=user, project=project)
@@ -330,7 +318,7 @@ def project_adjust(request: HttpRequest, pk: int) -> HttpResponse:
     """A unit asks to change what the office controls (level, total investment, planned dates)."""
     project = _get_changeable(request, pk)
     user = current_user(request)
-    if user.is_office:
+    if can(user, "projects.decide_changes"):
         return redirect("projects:edit", pk=project.pk)  # the office changes them directly
     form = AdjustRequestForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
@@ -359,7 +347,7 @@ def project_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         reason = form.cleaned_data["reason"]
         try:
-            if user.is_office:
+            if can(user, "projects.decide_changes"):
                 services.project_withdraw(by=user, project=project, reason=reason)
                 messages.success(request, _("项目 %(name)s 已退库，历史数据全部保留。") % {"name": project.name})
             else:
@@ -379,10 +367,9 @@ def project_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def changes(request: HttpRequest) -> HttpResponse:
     """Requests to the office: the office decides them all; a unit follows its own."""
     user = current_user(request)
-    if not _can_create(user):
-        raise PermissionDenied
+    require(user, "projects.create")
     qs = ProjectChange.objects.select_related("project", "project__lead_unit", "requested_by", "decided_by")
-    if not user.is_office:
+    if not can(user, "projects.decide_changes"):
         qs = qs.filter(project__in=Project.objects.visible_to(user))
     pending = list(qs.filter(state=ProjectChange.State.PENDING).order_by("requested_at", "id"))
     decided = list(qs.exclude(state=ProjectChange.State.PENDING).order_by("-decided_at", "-id")[:100])
@@ -406,7 +393,8 @@ def _change_rows(change: ProjectChange) -> list[tuple[str, str, str]]:
 
 @require_POST
 def change_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    user = require_office(request)
+    user = current_user(request)
+    require(user, "projects.decide_changes")
     change = get_object_or_404(ProjectChange.objects.select_related("project"), pk=pk)
     form = ChangeDecisionForm(request.POST)
     if not form.is_valid():
@@ -486,8 +474,8 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -> HttpResponse:
     project = _get_changeable(request, pk)
-    if not project.in_ledger:
-        raise PermissionDenied  # only projects in the ledger report progress
+    # Only projects in the ledger report progress.
+    require(current_user(request), "projects.report_progress", project)
     report = get_object_or_404(ProgressReport, pk=report_pk, project=project) if report_pk else None
     initial: dict[str, Any] = {}
     if report is None:

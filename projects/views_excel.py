@@ -9,7 +9,6 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,13 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Job
+from core.policies import can, require
 from org.access import current_user
 from org.models import User
 from projects import excel, services
 from projects import tasks as project_tasks
 from projects.forms import LedgerFilterForm
 from projects.models import AnnualPlan
-from projects.views import _can_create, _ledger_year, ledger_queryset
+from projects.views import ledger_queryset, ledger_year
 
 
 def _xlsx_response(build: Callable[[IO[bytes]], object], filename: str) -> FileResponse:
@@ -51,7 +51,7 @@ def excel_export(request: HttpRequest) -> FileResponse:
     """Every project of the ledger's current filter (not one page), in the import layout."""
     user = current_user(request)
     form = LedgerFilterForm(request.GET or None)
-    year = _ledger_year(form)
+    year = ledger_year(form)
     plan_years = [year, year + 1]
     projects = ledger_queryset(user, form, year).select_related("lead_unit", "town", "responsible_leader")
     plans: dict[int, dict[int, Decimal]] = defaultdict(dict)
@@ -76,8 +76,7 @@ def excel_export(request: HttpRequest) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def excel_import(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    if not _can_create(user):
-        raise PermissionDenied
+    require(user, "projects.import")
     report = None
     if request.method == "POST":
         upload = request.FILES.get("file")
@@ -92,7 +91,7 @@ def excel_import(request: HttpRequest) -> HttpResponse:
             report = excel.ledger_import(by=user, upload=upload)
         if report.ok:
             counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
-            if user.is_office:
+            if can(user, "projects.decide_changes"):
                 text = _("导入成功：新增 %(created)d 个，更新 %(updated)d 个，未变化 %(unchanged)d 个") % counts
             else:
                 # A unit's new rows are proposals (入库申请): not in the ledger until the office approves them.

@@ -167,7 +167,7 @@ def test_approval_changes_the_live_report_not_the_snapshot(
     assert Notification.objects.filter(user=personas["reporter"], text__contains="已批准").exists()
     # The project page lists the request and the decision.
     html = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
-    assert "correction" in html and "统计口径有误" in html
+    assert '<span class="muted">更正</span>' in html and "统计口径有误" in html  # the source by its label
 
 
 def test_rejection_needs_a_note_and_changes_nothing(published: dict[str, Any], personas: dict[str, User]) -> None:

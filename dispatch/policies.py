@@ -1,0 +1,114 @@
+"""Who may do what in the dispatch cycle (registered in DispatchConfig.ready).
+
+The office runs the cycle (periods, review, publication, corrections, bulletins, supervision);
+a unit's reporter fills in the unit's report and answers the unit's problems; leaders and viewers read.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from core.models import Period
+from core.policies import rule
+from dispatch import problems
+from dispatch.models import Problem, UnitReport
+from org.models import User
+from projects.models import ProgressReport, Project
+
+
+@rule("dispatch.see_all_units")
+def see_all_units(user: User, obj: Any = None) -> bool:
+    """Everybody but a reporter sees every unit's reports, problems and corrections; a reporter only the unit's."""
+    return user.role != User.Role.REPORTER
+
+
+@rule("dispatch.view_report")
+def view_report(user: User, unit_report: UnitReport | None = None) -> bool:
+    """A unit report is read by everybody except the reporters of other units."""
+    return see_all_units(user) or unit_report is None or unit_report.unit_id == user.unit_id
+
+
+@rule("dispatch.fill_own")
+def fill_own(user: User, unit_report: UnitReport | None = None) -> bool:
+    """A reporter fills in the unit's own report (with a report: only that unit's)."""
+    if user.role != User.Role.REPORTER:
+        return False
+    return unit_report is None or (user.unit_id is not None and unit_report.unit_id == user.unit_id)
+
+
+@rule("dispatch.report")
+def report(user: User, unit_report: UnitReport | None = None) -> bool:
+    """The monthly grid (月度填报) is written by the office for any unit and by a reporter for the unit's own."""
+    return user.is_office or fill_own(user, unit_report)
+
+
+@rule("dispatch.manage_periods")
+def manage_periods(user: User, obj: Any = None) -> bool:
+    """The office opens, closes and reopens reporting periods."""
+    return user.is_office
+
+
+@rule("dispatch.review")
+def review(user: User, unit_report: UnitReport | None = None) -> bool:
+    """The office approves or returns the units' reports."""
+    return user.is_office
+
+
+@rule("dispatch.publish")
+def publish(user: User, period: Period | None = None) -> bool:
+    """The office publishes a period, which freezes its data into snapshots."""
+    return user.is_office
+
+
+@rule("dispatch.request_correction")
+def request_correction(user: User, report: ProgressReport | None = None) -> bool:
+    """A correction of published figures is asked for by whoever may edit the report's project."""
+    if report is None:
+        return user.is_office or user.role == User.Role.REPORTER
+    return Project.objects.editable_by(user).filter(pk=report.project_id).exists()
+
+
+@rule("dispatch.decide_corrections")
+def decide_corrections(user: User, obj: Any = None) -> bool:
+    """The office approves or rejects corrections of published figures and sees every request."""
+    return user.is_office
+
+
+@rule("dispatch.generate_bulletin")
+def generate_bulletin(user: User, period: Period | None = None) -> bool:
+    """The office generates the bulletin (通报) of a period, once the period is published."""
+    return user.is_office and (period is None or period.state == Period.State.PUBLISHED)
+
+
+@rule("dispatch.create_problem")
+def create_problem(user: User, obj: Any = None) -> bool:
+    """The office raises a problem for supervision (督办) and assigns it to a unit and a leader."""
+    return user.is_office
+
+
+@rule("dispatch.act_on_problem")
+def act_on_problem(user: User, problem: Problem | None = None) -> bool:
+    """A problem moves by its transitions table: the office closes and sends back, the responsible unit's
+    reporter accepts and answers."""
+    if problem is None:
+        return user.is_office or user.role == User.Role.REPORTER
+    return problems.may_act(user, problem)
+
+
+@rule("dispatch.request_extension")
+def request_extension(user: User, problem: Problem | None = None) -> bool:
+    """The responsible unit's reporter asks for more time on the unit's problem."""
+    if problem is None:
+        return user.role == User.Role.REPORTER
+    return problems.may_request_extension(user, problem)
+
+
+@rule("dispatch.decide_extension")
+def decide_extension(user: User, obj: Any = None) -> bool:
+    """The office grants or refuses a request for more time."""
+    return user.is_office
+
+
+@rule("dispatch.follow_own_problems")
+def follow_own_problems(user: User, obj: Any = None) -> bool:
+    """A leader can narrow the problems to those he or she is responsible for."""
+    return user.role == User.Role.LEADER

@@ -60,3 +60,13 @@ def registered() -> dict[str, str]:
         name: " ".join((predicate.__doc__ or "").strip().split("\n\n")[0].split())
         for name, predicate in sorted(_RULES.items())
     }
+
+
+# --- the platform's own rules -----------------------------------------------------------------
+
+@rule("core.see_job")
+def see_job(user: Any, job: Any = None) -> bool:
+    """A background job's progress and retry button are for whoever asked for it and for the project office."""
+    if getattr(user, "is_office", False):
+        return True
+    return job is not None and job.requested_by_id is not None and job.requested_by_id == user.pk

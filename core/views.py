@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,15 +13,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core import tasks
 from core.models import Job
+from core.policies import require
 from org.access import current_user
 
 
 def _job_for(request: HttpRequest, pk: int) -> Job:
     """A job is seen by whoever asked for it and by the project office; others get 403."""
     job = get_object_or_404(Job, pk=pk)
-    user = current_user(request)
-    if not (user.is_office or (job.requested_by_id is not None and job.requested_by_id == user.pk)):
-        raise PermissionDenied
+    require(current_user(request), "core.see_job", job)
     return job
 
 

@@ -150,7 +150,7 @@ ROLE_CHECK = re.compile(
 )
 
 
-@pytest.mark.parametrize("app", ["projects", "dispatch"])
+@pytest.mark.parametrize("app", ["core", "projects", "dispatch"])
 def test_views_ask_the_policies_not_the_role(app: str) -> None:
     """Views say which rule they need; who has a role is decided in the app's policies module."""
     found = [

@@ -5,12 +5,8 @@ never raised: an unreachable mail server or robot cannot undo what the office ju
 """
 from __future__ import annotations
 
-import json
 import logging
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -22,33 +18,6 @@ from conftest import make_user
 from core.models import Notification
 from core.notify import notify, robot_post, send_email
 from org.models import Unit, User
-
-
-@pytest.fixture
-def robot() -> Iterator[dict[str, Any]]:
-    """A DingTalk/WeCom-style group robot on localhost that records what it is sent."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # the http.server API names it
-            length = int(self.headers["Content-Length"])
-            received.append(json.loads(self.rfile.read(length)))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"errcode":0,"errmsg":"ok"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=t", "received": received}
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _closed_port() -> int:
@@ -87,7 +56,9 @@ def test_every_channel_when_configured(
     assert [(m.to, m.subject, m.body) for m in mail.outbox] == [
         (["a@example.gov.cn"], "【退回】月报", "东城街道的月报被退回")
     ]
-    assert robot["received"] == [{"msgtype": "text", "text": {"content": "【示范区】东城街道的月报被退回"}}]
+    assert [post["body"] for post in robot["received"]] == [
+        {"msgtype": "text", "text": {"content": "【示范区】东城街道的月报被退回"}}
+    ]
     assert (delivery.in_app, delivery.emails, delivery.robot, delivery.errors) == (2, 1, True, [])
 
 

@@ -6,7 +6,6 @@ messages sent, and no view module imports or calls the notifier.
 from __future__ import annotations
 
 import ast
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from conftest import make_user
 from core.models import Notification
 from dispatch import corrections, services
 from dispatch.models import UnitReport
+from dispatch.tests.test_review_corrections import published as published  # the shared fixture
 from org.models import Unit, User
-from projects import services as project_services
-from projects.models import AnnualPlan, ProgressReport
+from projects.models import ProgressReport
 
 
 def _view_modules() -> list[Path]:
@@ -90,21 +89,10 @@ def test_returning_a_report_tells_the_units_reporters(
 
 
 @pytest.fixture
-def published_report(personas: dict[str, User], units: dict[str, Unit], make_project: Any) -> ProgressReport:
-    project = make_project(lead_unit=units["town_a"], town=units["town_a"])
-    AnnualPlan.objects.create(project=project, year=2026, amount=Decimal("1200"))
-    office = personas["office"]
-    period = services.period_open(year=2026, month=2, by=office)
-    report = project_services.progress_save(
-        by=personas["reporter"],
-        report=ProgressReport(project=project, year=2026, month=2, invested=Decimal("70"), progress_percent=20,
-                              physical_progress="基础施工", problems=""),
-    )
-    period = services.period_close(period=period, by=office)
-    services.period_publish(period=period, by=office, reason="先行发布")
+def published_report(published: dict[str, Any]) -> ProgressReport:
+    """test_review_corrections' February, without the notifications its publication sent."""
     Notification.objects.all().delete()
-    report.refresh_from_db()
-    return report
+    return published["report"]
 
 
 def test_filing_and_deciding_a_correction_tell_the_office_and_then_the_requester(

@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import socket
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
 from typing import Any
 
@@ -136,33 +132,6 @@ def test_email_goes_to_reporters_with_an_address(cycle: dict[str, Any], units: d
     assert all("催报" in m.subject and "截止日" in m.body for m in mail.outbox)
     assert ReminderLog.objects.get(unit=units["gxj"]).channels == "app,email"
     assert "邮件 1 封" in output
-
-
-@pytest.fixture
-def robot() -> Iterator[dict[str, Any]]:
-    """A group robot on localhost that records what it is sent."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # the http.server API names it
-            length = int(self.headers["Content-Length"])
-            received.append({"body": json.loads(self.rfile.read(length)), "type": self.headers["Content-Type"]})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"errcode":0,"errmsg":"ok"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=t", "received": received}
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @override_settings(DIAODU_REMINDER_DAYS_BEFORE=2, DIAODU_DISTRICT_NAME="示范区")

@@ -68,8 +68,10 @@ compilemessages: $(STAMP)
 
 ## make bench: province-size dataset (ledger, project page) and a 2,000-project district (bulletin, reporting grid),
 ## timed on SQLite and PostgreSQL (BENCH_ARGS="--reuse" keeps the big dataset; see docs/benchmarks.md)
+## make bench SIZE=all: the ledger and the project page at 2,000, 20,000 and 100,000 projects on PostgreSQL, one
+## table (SIZE=2000,20000 for some sizes; BENCH_ARGS="--reuse" keeps each size's dataset)
 bench: setup
-	$(PY) manage.py bench --settings=diaodu.test_settings $(BENCH_ARGS)
+	$(PY) manage.py bench --settings=diaodu.test_settings $(if $(SIZE),--size $(SIZE)) $(BENCH_ARGS)
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -67,3 +67,8 @@ project_sections: Hook[Section] = Hook("project_sections")
 
 def unit_ids_of(values: Iterable[int | None]) -> set[int]:
     return {pk for pk in values if pk is not None}
+
+# restored(tables: set[str]) -> None: after a restore has loaded an archive's tables (inside its
+# transaction), a module rebuilds what it derives from them when the archive predates the table
+# that holds it (an archive made before projects' yearly figures existed, say).
+restored: Hook[None] = Hook("restored")

@@ -1,4 +1,4 @@
-"""The platform's shared records: periods.
+"""The platform's shared records: periods, jobs, notifications, the district's settings, published records.
 
 A period is the time a module reports or is assessed for: a month (or half a month) for the
 monthly dispatch, a quarter for assessment, a year for targets. It is open while data comes in,
@@ -9,9 +9,12 @@ One freeze check and one message serve every module (:meth:`Period.frozen_messag
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +49,7 @@ class Period(models.Model):
         related_name="+",
     )
     # Why the office published before the deadline or with units not (or not yet approved as)
-    # reported; required then (dispatch.services.period_publish), printed in the bulletin, audited.
+    # reported; required then (dispatch.periods.services.period_publish), printed in the bulletin, audited.
     publish_reason = models.TextField(_("发布说明"), blank=True)
 
     class Meta:
@@ -196,3 +199,139 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class DistrictSettings(models.Model):
+    """The district's own numbers: its name, the lights' thresholds and the dispatch cycle's rules.
+
+    One row (pk 1), changed by the administrator on /settings/district/ and read through
+    ``core.district.district()``. Until the row exists every value is the deployment's environment
+    setting (``DIAODU_*`` in diaodu/settings.py), so a district that never opens the page keeps
+    the behaviour it was installed with. Validation lives in ``clean``: a row the page saves is one
+    the rules can use.
+    """
+
+    SINGLETON_PK = 1
+
+    district_name = models.CharField(
+        _("区县名称"), max_length=30, help_text=_("印在页面抬头、通报和督办单上，如“寒亭区”。"),
+    )
+    bulletin_prefix = models.CharField(
+        _("通报文号前缀"), max_length=20, blank=True,
+        help_text=_("如“寒重项办”；留空则为区县名称的第一个字加“调度”。"),
+    )
+    light_yellow_gap = models.DecimalField(
+        _("投资进度黄灯阈值（百分点）"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("黄灯：投资完成率落后序时进度 X 个百分点至红灯阈值（含）；落后不足 X 个百分点为绿灯。"),
+    )
+    light_red_gap = models.DecimalField(
+        _("投资进度红灯阈值（百分点）"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("红灯：投资完成率落后序时进度超过 X 个百分点；须大于黄灯阈值。"),
+    )
+    light_start_red_months = models.PositiveSmallIntegerField(
+        _("开工红灯阈值（月）"), validators=[MaxValueValidator(120)],
+        help_text=_("红灯：超过计划开工日期满 X 个月仍未开工。计划开工日期已到或在本月内仍未开工的为黄灯。"),
+    )
+    light_milestone_red_days = models.PositiveSmallIntegerField(
+        _("节点红灯阈值（天）"), validators=[MaxValueValidator(3650)],
+        help_text=_("节点逾期 1 至 X 天为黄灯，逾期超过 X 天为红灯。"),
+    )
+    report_deadline = models.CharField(
+        _("月报截止规则"), max_length=20,
+        help_text=_("“day:25”为每月 25 日前报送（逢节假日提前到前一个工作日）；"
+                    "“workdays:5”为期末后第 5 个工作日前报送。只影响此后新开的调度期。"),
+    )
+    report_half_month = models.BooleanField(
+        _("按半月报送"), help_text=_("每月分上、下半月两次报送。开设第一个调度期后不能再更改。"),
+    )
+    reminder_days_before = models.PositiveSmallIntegerField(
+        _("截止前催报（工作日）"), validators=[MaxValueValidator(30)],
+        help_text=_("截止日期前 X 个工作日提醒尚未报送的单位；截止当日和逾期后另有催报。"),
+    )
+    problem_remind_days = models.PositiveSmallIntegerField(
+        _("督办蓝色提醒（天）"), validators=[MaxValueValidator(365)],
+        help_text=_("距办结时限 X 天以内（含到期当日）：蓝色提醒。"),
+    )
+    problem_red_days = models.PositiveSmallIntegerField(
+        _("督办红牌阈值（天）"), validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("逾期 1 至 X 天：黄色预警；逾期超过 X 天：红牌督办，约谈责任领导。"),
+    )
+    # Optimistic locking: the page sends the version it showed; a save from an older page is refused.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("区县设置")
+        verbose_name_plural = _("区县设置")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="district_settings_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("区县设置"))
+
+    @classmethod
+    def from_environment(cls) -> DistrictSettings:
+        """An unsaved row holding the deployment's environment settings: what applies while no row exists."""
+        thresholds: dict[str, Any] = settings.DIAODU_LIGHT_THRESHOLDS
+        return cls(
+            pk=cls.SINGLETON_PK,
+            district_name=settings.DIAODU_DISTRICT_NAME,
+            bulletin_prefix=getattr(settings, "DIAODU_BULLETIN_PREFIX", "") or "",
+            light_yellow_gap=Decimal(str(thresholds.get("yellow_gap", 10))),
+            light_red_gap=Decimal(str(thresholds.get("red_gap", 30))),
+            light_start_red_months=int(thresholds.get("start_red_months", 3)),
+            light_milestone_red_days=int(thresholds.get("milestone_red_days", 30)),
+            report_deadline=settings.DIAODU_REPORT_DEADLINE,
+            report_half_month=bool(settings.DIAODU_REPORT_HALF_MONTH),
+            reminder_days_before=settings.DIAODU_REMINDER_DAYS_BEFORE,
+            problem_remind_days=settings.DIAODU_PROBLEM_REMIND_DAYS,
+            problem_red_days=settings.DIAODU_PROBLEM_RED_DAYS,
+        )
+
+    def clean(self) -> None:
+        from core.rules import DeadlineRule
+
+        errors: dict[str, str] = {}
+        yellow, red = self.light_yellow_gap, self.light_red_gap
+        if yellow is not None and red is not None and not yellow < red:
+            errors["light_red_gap"] = gettext("红灯阈值（%(red)s）必须大于黄灯阈值（%(yellow)s）。") % {
+                "red": red, "yellow": yellow,
+            }
+        if self.report_deadline:
+            try:
+                DeadlineRule.parse(self.report_deadline)
+            except ValueError as exc:
+                errors["report_deadline"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+
+class PublishedRecord(models.Model):
+    """A typed snapshot (core.publication) of a module that keeps no table of its own.
+
+    A builder registered with ``core.publication.register_builder`` may write its snapshots here:
+    one row per (period, kind, key), the JSON of its schema and the version it was written with.
+    Dispatch keeps its own tables (ProjectSnapshot, PeriodSnapshot); later modules need not.
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="published_records")
+    kind = models.CharField(max_length=60)
+    # What the row is about within the period ("" for one row per period), e.g. a unit's or a project's code.
+    key = models.CharField(max_length=60, blank=True)
+    data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
+    schema_version = models.PositiveSmallIntegerField()
+    taken_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period", "kind", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "kind", "key"], name="published_record_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.kind} {self.key}".strip()

@@ -24,6 +24,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.district import district
 from core.models import Notification
 from org.models import User
 
@@ -77,7 +78,7 @@ def _send_outside(delivery: Delivery, recipients: Sequence[User], subject: str, 
             logger.warning("notification e-mail failed: %s", exc, exc_info=True)
             delivery.errors.append(_("邮件发送失败：%(error)s") % {"error": exc})
     if robot_url:
-        content = _("【%(district)s】%(text)s") % {"district": settings.DIAODU_DISTRICT_NAME, "text": text}
+        content = _("【%(district)s】%(text)s") % {"district": district().district_name, "text": text}
         try:
             robot_post(robot_url, content)
         except Exception as exc:  # an unreachable robot: logged, the change stays

@@ -70,3 +70,19 @@ def see_job(user: Any, job: Any = None) -> bool:
     if getattr(user, "is_office", False):
         return True
     return job is not None and job.requested_by_id is not None and job.requested_by_id == user.pk
+
+
+@rule("core.view_district")
+def view_district(user: Any, obj: Any = None) -> bool:
+    """The district's settings (its name, the lights' thresholds, the reporting deadline, reminders and
+    escalation) are shown to the administrators and the project office."""
+    return bool(getattr(user, "is_office", False))
+
+
+@rule("core.change_district")
+def change_district(user: Any, obj: Any = None) -> bool:
+    """Only an administrator changes the district's settings: they change every project's light, every
+    new period's deadline and every reminder, so the office reads them but does not change them."""
+    from org.models import User
+
+    return getattr(user, "role", None) == User.Role.ADMIN or bool(getattr(user, "is_superuser", False))

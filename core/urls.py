@@ -1,4 +1,4 @@
-"""Platform URLs: background jobs and the health check."""
+"""Platform URLs: background jobs, the health check and the district's settings."""
 from __future__ import annotations
 
 from django.urls import path
@@ -11,4 +11,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_status, name="job_status"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/district/", views.district_settings, name="district_settings"),
 ]

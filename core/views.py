@@ -1,4 +1,5 @@
-"""Platform views: a background job's progress fragment and retry button, and the health check."""
+"""Platform views: a background job's progress fragment and retry button, the health check, and the
+district's settings page."""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -9,11 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import tasks
+from core import district, tasks
 from core.models import Job
-from core.policies import require
+from core.policies import can, require
 from org.access import current_user
 
 
@@ -70,4 +71,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": "ok",
         "worker": health.state,
         "worker_seen": health.seen.isoformat() if health.seen else None,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def district_settings(request: HttpRequest) -> HttpResponse:
+    """The district's settings: the administrators and the office read them, only an administrator saves."""
+    user = current_user(request)
+    require(user, "core.view_district")
+    may_change = can(user, "core.change_district")
+    if request.method == "POST":
+        require(user, "core.change_district")
+    row = district.current_row()
+    form = district.DistrictSettingsForm(
+        request.POST if request.method == "POST" else None, instance=row, read_only=not may_change
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            district.district_settings_update(values=form.values(), version=form.cleaned_data["version"], by=user)
+        except district.DistrictSettingsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("区县设置已保存。"))
+            return redirect("core:district_settings")
+    return render(request, "core/district_settings.html", {
+        "form": form, "may_change": may_change, "row": row, "current": district.district(),
     })

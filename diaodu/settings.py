@@ -111,7 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "org.context_processors.site",
+                "core.context_processors.site",
                 "dispatch.context_processors.notifications",
             ],
         },

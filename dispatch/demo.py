@@ -40,12 +40,12 @@ from dispatch.models import (
     UnitReport,
     UnitReportEvent,
 )
-from dispatch.problems import TRANSITIONS
-from dispatch.services import deadline_rule, period_publish
+from dispatch.periods.services import deadline_rule, period_publish
+from dispatch.supervision.services import TRANSITIONS
 from org.models import User
 from org.workdays import WorkCalendar
 from projects.models import ZERO, ProgressReport, Project, Stage
-from projects.services import lights_refresh_all, work_calendar
+from projects.services import lights_refresh_all, work_calendar, year_figures_refresh
 
 RETURN_REASONS = [
     "本月完成投资与形象进度不匹配，请核实后重新报送。",
@@ -348,7 +348,7 @@ class _Problems:
 
 def dispatch_demo_load(*, as_of: dt.date, seed: int, with_bulletins: bool = True) -> dict[str, int]:
     """Create the dispatch history up to ``as_of``; returns counts for the loader's summary line."""
-    from dispatch.jobs import bulletin_build, bulletin_request
+    from dispatch.bulletins.jobs import bulletin_build, bulletin_request
 
     rng = random.Random(seed + 7)
     users = User.objects.all()
@@ -492,6 +492,8 @@ def _current_month(
             )
         )
     ProgressReport.objects.bulk_create(rows)
+    # Written in bulk, past the services: the ledger's yearly figures follow here.
+    year_figures_refresh(project_ids=[r.project_id for r in rows], years=[as_of.year])
     # Everything the units did this month happened between its first day and yesterday.
     yesterday = max(period.first_day, as_of - dt.timedelta(days=1))
     for unit_id in submitted:

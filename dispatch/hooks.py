@@ -25,6 +25,6 @@ def handed_in(*, unit_ids: Iterable[int], period: Period | None) -> HandedIn | N
 
 
 def project_problems(*, project: Any, user: Any) -> Section:
-    from dispatch.problems import problems_for_project
+    from dispatch.supervision.services import problems_for_project
 
     return Section("dispatch/_problem_list_for_project.html", {"problems": problems_for_project(project, user)})

@@ -15,6 +15,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Period
+from core.tracking import items as tracking
+
+# Decision is re-exported under its old address: code outside dispatch still imports it from here.
+from core.tracking.decisions import Decision as Decision
+from core.tracking.decisions import DecisionRequest
+from core.tracking.items import ExtensionRequestBase, ReturnRequestBase, TrackedEvent, TrackedItem
 
 
 class UnitReport(models.Model):
@@ -103,7 +109,7 @@ class ProjectSnapshot(models.Model):
         "projects.Project", null=True, on_delete=models.PROTECT, related_name="snapshots"
     )
     code = models.CharField(max_length=30)
-    # A dispatch.snapshots.ProjectFigures: read it with ProjectFigures.from_data(data, version=schema_version).
+    # A dispatch.periods.snapshots.ProjectFigures: read it with ProjectFigures.from_data(data, version=schema_version).
     data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
     # The schema version the row was written with; 1 is every row written before the schemas.
     schema_version = models.PositiveSmallIntegerField(default=1)
@@ -123,7 +129,7 @@ class PeriodSnapshot(models.Model):
 
     period = models.OneToOneField(Period, on_delete=models.CASCADE, related_name="snapshot")
     taken_at = models.DateTimeField(auto_now_add=True)
-    # A dispatch.snapshots.PeriodFigures, read like ProjectSnapshot.data.
+    # A dispatch.periods.snapshots.PeriodFigures, read like ProjectSnapshot.data.
     data: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField()
     schema_version = models.PositiveSmallIntegerField(default=1)
 
@@ -131,18 +137,8 @@ class PeriodSnapshot(models.Model):
         return f"{self.period}"
 
 
-class Decision(models.TextChoices):
-    """The states of a request the project office approves or rejects."""
-
-    PENDING = "pending", _("待审批")
-    APPROVED = "approved", _("已批准")
-    REJECTED = "rejected", _("已驳回")
-
-
-class CorrectionRequest(models.Model):
+class CorrectionRequest(DecisionRequest):
     """A change to a published period's report, applied only when the project office approves it."""
-
-    State = Decision
 
     report = models.ForeignKey(
         "projects.ProgressReport", verbose_name=_("月度进度"), on_delete=models.CASCADE, related_name="corrections"
@@ -150,17 +146,6 @@ class CorrectionRequest(models.Model):
     # {field name: new value as text}; the old values are read from the report when deciding.
     changes: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("更正内容"))
     reason = models.TextField(_("更正理由"))
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    decision_note = models.TextField(_("审批意见"), blank=True)
 
     class Meta:
         verbose_name = _("更正申请")
@@ -191,8 +176,17 @@ class ReminderLog(models.Model):
         return f"{self.period} {self.unit} {self.kind}"
 
 
-class Problem(models.Model):
-    """A problem found in a report, at a dispatch meeting or entered directly, supervised to closure."""
+class Problem(TrackedItem):
+    """A problem found in a report, at a dispatch meeting or entered directly, supervised to closure.
+
+    A tracked item (core.tracking): its steps are ProblemSteps, its requests ExtensionRequests and
+    ReturnRequests, its transitions table ``dispatch.supervision.services.TRANSITIONS``.
+    """
+
+    EVENTS = "dispatch.ProblemStep"
+    EXTENSIONS = "dispatch.ExtensionRequest"
+    RETURNS = "dispatch.ReturnRequest"
+    ITEM_FIELD = "problem"
 
     class Source(models.TextChoices):
         REPORT = "report", _("月报反映")
@@ -204,6 +198,10 @@ class Problem(models.Model):
         HANDLING = "handling", _("办理中")
         ANSWERED = "answered", _("已反馈")
         CLOSED = "closed", _("已办结")
+        # The office approved the unit's return request: the office assigns it again.
+        RETURNED = "returned", _("已退回")
+
+    CLOSED_STATE = State.CLOSED
 
     project = models.ForeignKey(
         "projects.Project", verbose_name=_("项目"), null=True, blank=True, on_delete=models.PROTECT,
@@ -225,14 +223,7 @@ class Problem(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("责任领导"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="supervised_problems", limit_choices_to={"role": "leader"},
     )
-    deadline = models.DateField(_("办结时限"))
     state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.ASSIGNED)
-    version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("交办人"), null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(_("交办时间"), auto_now_add=True)
-    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("督办问题")
@@ -243,8 +234,12 @@ class Problem(models.Model):
     def __str__(self) -> str:
         return self.description[:40]
 
+    def audit_subject(self) -> models.Model:
+        """History is read on the project page when there is a project."""
+        return self.project if self.project_id else self  # type: ignore[return-value]
 
-class ProblemStep(models.Model):
+
+class ProblemStep(TrackedEvent):
     """Every step of a problem with its time, person and text."""
 
     class Action(models.TextChoices):
@@ -253,16 +248,17 @@ class ProblemStep(models.Model):
         ANSWER = "answer", _("反馈")
         CLOSE = "close", _("办结")
         SEND_BACK = "send_back", _("退回重办")
-        EXTEND_REQUEST = "ext_req", _("申请延期")
-        EXTEND_APPROVE = "ext_ok", _("批准延期")
-        EXTEND_REJECT = "ext_no", _("驳回延期")
+        EXTEND_REQUEST = tracking.EXTEND_REQUEST, _("申请延期")
+        EXTEND_APPROVE = tracking.EXTEND_APPROVE, _("批准延期")
+        EXTEND_REJECT = tracking.EXTEND_REJECT, _("驳回延期")
+        RETURN_REQUEST = tracking.RETURN_REQUEST, _("申请退回")
+        RETURN_APPROVE = tracking.RETURN_APPROVE, _("同意退回")
+        RETURN_REJECT = tracking.RETURN_REJECT, _("驳回退回")
+        REASSIGN = "reassign", _("重新交办")
         ESCALATE = "escalate", _("升级督办")
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="steps")
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL)
-    at = models.DateTimeField(_("时间"), auto_now_add=True)
-    text = models.TextField(_("内容"), blank=True)
     state_after = models.CharField(_("操作后状态"), max_length=10, choices=Problem.State.choices)
 
     class Meta:
@@ -274,19 +270,8 @@ class ProblemStep(models.Model):
         return f"{self.problem_id} {self.get_action_display()}"
 
 
-class ExtensionRequest(models.Model):
-    State = Decision
-
+class ExtensionRequest(ExtensionRequestBase):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="extensions")
-    new_deadline = models.DateField(_("申请延至"))
-    reason = models.TextField(_("延期理由"))
-    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("延期申请")
@@ -295,6 +280,20 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem_id} → {self.new_deadline}"
+
+
+class ReturnRequest(ReturnRequestBase):
+    """The responsible unit says a problem is not theirs; approved, it goes back to the office to reassign."""
+
+    problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="returns")
+
+    class Meta:
+        verbose_name = _("退回申请")
+        verbose_name_plural = _("退回申请")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.problem_id} {self.get_state_display()}"
 
 
 def bulletin_path(instance: Bulletin, filename: str) -> str:

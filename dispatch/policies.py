@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from core.models import Period
 from core.policies import rule
-from dispatch import problems
 from dispatch.models import Problem, UnitReport
+from dispatch.supervision import services as problems
 from org.models import User
 from projects.models import ProgressReport, Project
 
@@ -85,27 +87,89 @@ def create_problem(user: User, obj: Any = None) -> bool:
     return user.is_office
 
 
+def _acts_for_unit(user: User, problem: Problem) -> bool:
+    """The responsible unit acts on its problems through its reporters."""
+    return (
+        user.role == User.Role.REPORTER and user.unit_id is not None and user.unit_id == problem.responsible_unit_id
+    )
+
+
+def _unit_or_any_reporter(user: User, problem: Problem | None) -> bool:
+    return user.role == User.Role.REPORTER if problem is None else _acts_for_unit(user, problem)
+
+
+@rule("dispatch.accept_problem")
+def accept_problem(user: User, problem: Problem | None = None) -> bool:
+    """A problem assigned to a unit is taken in hand (签收) by the unit's reporter, or recorded so by the office."""
+    return user.is_office or _unit_or_any_reporter(user, problem)
+
+
+@rule("dispatch.answer_problem")
+def answer_problem(user: User, problem: Problem | None = None) -> bool:
+    """The responsible unit's reporter reports what the unit has done about its problem (反馈)."""
+    return _unit_or_any_reporter(user, problem)
+
+
+@rule("dispatch.close_problem")
+def close_problem(user: User, problem: Problem | None = None) -> bool:
+    """The office accepts a unit's answer and closes the problem (办结)."""
+    return user.is_office
+
+
+@rule("dispatch.send_back_problem")
+def send_back_problem(user: User, problem: Problem | None = None) -> bool:
+    """The office does not accept a unit's answer and sends the problem back to be handled again (退回重办)."""
+    return user.is_office
+
+
+@rule("dispatch.reassign_problem")
+def reassign_problem(user: User, problem: Problem | None = None) -> bool:
+    """The office assigns a problem handed back to it (已退回) to another unit (重新交办)."""
+    return user.is_office
+
+
 @rule("dispatch.act_on_problem")
 def act_on_problem(user: User, problem: Problem | None = None) -> bool:
     """A problem moves by its transitions table: the office closes and sends back, the responsible unit's
     reporter accepts and answers."""
     if problem is None:
         return user.is_office or user.role == User.Role.REPORTER
-    return problems.may_act(user, problem)
+    return any(problems.TRANSITIONS.may_take(user, problem, action) for action in problems.ACT_ACTIONS)
 
 
 @rule("dispatch.request_extension")
 def request_extension(user: User, problem: Problem | None = None) -> bool:
     """The responsible unit's reporter asks for more time on the unit's problem."""
-    if problem is None:
-        return user.role == User.Role.REPORTER
-    return problems.may_request_extension(user, problem)
+    return _unit_or_any_reporter(user, problem)
 
 
 @rule("dispatch.decide_extension")
 def decide_extension(user: User, obj: Any = None) -> bool:
     """The office grants or refuses a request for more time."""
     return user.is_office
+
+
+@rule("dispatch.request_return")
+def request_return(user: User, problem: Problem | None = None) -> bool:
+    """The responsible unit's reporter may say a problem is not the unit's and ask to hand it back (退回申请)."""
+    return _unit_or_any_reporter(user, problem)
+
+
+@rule("dispatch.decide_return")
+def decide_return(user: User, obj: Any = None) -> bool:
+    """The office approves a unit's request to hand a problem back (and assigns it again) or rejects it."""
+    return user.is_office
+
+
+@rule("dispatch.be_responsible_leader")
+def be_responsible_leader(user: User, obj: Any = None) -> bool:
+    """Only a district leader can be named the responsible leader (责任领导) of a supervised problem."""
+    return user.role == User.Role.LEADER
+
+
+def responsible_leaders() -> QuerySet[User]:
+    """The people rule ``dispatch.be_responsible_leader`` allows, for the choices of a form."""
+    return User.objects.filter(role=User.Role.LEADER)
 
 
 @rule("dispatch.follow_own_problems")

@@ -1,8 +1,13 @@
 """Dispatch's background work, run by the worker (``manage.py db_worker``; core/tasks.py).
 
-- Bulletin generation (dispatch/jobs.py builds the files; this runs it with progress).
+- Bulletin generation (dispatch/bulletins/jobs.py builds the files; this runs it with progress).
 - Publishing a period: the request answers at once and the period board shows "发布中" with the
-  progress; the synchronous service :func:`dispatch.services.period_publish` takes the snapshots.
+  progress, one step per snapshot builder (core.publication); the synchronous service
+  :func:`dispatch.periods.services.period_publish` runs them.
+
+Each task reads the district's settings once (``core.district.scope``), so a publication or a
+bulletin uses one set of thresholds and names from start to end, even if the administrator changes
+them meanwhile.
 - Reminders (催报), hourly, from the scheduler (``RECURRING``); safe to run twice.
 """
 from __future__ import annotations
@@ -10,13 +15,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from core import district, publication
 from core import tasks as core_tasks
 from core.models import Job, Period
-from dispatch import jobs, reminders, services
+from dispatch.bulletins import jobs
 from dispatch.models import Bulletin
+from dispatch.periods import reminders, services
 from org.models import User
 
 RECURRING = [core_tasks.Recurring(name="reminders", task_path="dispatch.tasks.reminders_task", every="hour")]
@@ -26,7 +35,7 @@ RECURRING = [core_tasks.Recurring(name="reminders", task_path="dispatch.tasks.re
 
 @task()
 def bulletin_build_task(job_pk: int, bulletin_pk: int, by_pk: int | None) -> None:
-    with core_tasks.job_running(job_pk):
+    with core_tasks.job_running(job_pk), district.scope():
         jobs.bulletin_build(bulletin_pk, by_pk, job_pk=job_pk)
         bulletin = Bulletin.objects.get(pk=bulletin_pk)
         if bulletin.state == Bulletin.State.FAILED:
@@ -74,22 +83,57 @@ def period_publish_start(*, period: Period, by: Any, reason: str = "", now: dt.d
     )
 
 
+def _progress_now(job_pk: int, progress: int, step: str) -> None:
+    """The job's progress, seen by the polling page while the publication's transaction is still open.
+
+    On PostgreSQL it is written through a second connection that commits at once (the publishing
+    transaction never touches the job's row, so neither waits for the other). SQLite has one writer
+    at a time, so there it is written in the transaction and seen when it commits.
+    """
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        core_tasks.job_progress(job_pk, progress, step)
+        return
+    side = connections.create_connection(DEFAULT_DB_ALIAS)
+    quote = side.ops.quote_name
+    table = quote(Job._meta.db_table)
+    columns = {name: quote(name) for name in ("progress", "step", "heartbeat_at", "id")}  # column = field name
+    sql = (
+        f"UPDATE {table} SET {columns['progress']} = %s, {columns['step']} = %s, "  # noqa: S608 - names from the model
+        f"{columns['heartbeat_at']} = %s WHERE {columns['id']} = %s"
+    )
+    try:
+        with side.cursor() as cursor:
+            cursor.execute(sql, [progress, step[:200], timezone.now(), job_pk])
+    finally:
+        side.close()
+
+
+def _publish_progress(job_pk: int) -> publication.Progress:
+    def report(index: int, total: int, builder: publication.Builder) -> None:
+        # 10 % when the task starts; the builders share the rest up to 90 %, the state change is the last.
+        _progress_now(job_pk, 10 + 80 * index // max(total, 1), str(builder.step))
+
+    return report
+
+
 @task()
 def period_publish_task(job_pk: int, period_pk: int, by_pk: int | None, reason: str, now: str) -> None:
-    with core_tasks.job_running(job_pk):
+    with core_tasks.job_running(job_pk), district.scope():
         core_tasks.job_progress(job_pk, 10, _("正在生成快照"))
         period = Period.objects.get(pk=period_pk)
         if period.state == Period.State.PUBLISHED:
             return  # an earlier attempt got through before its worker died
         by = User.objects.filter(pk=by_pk).first() if by_pk else None
-        services.period_publish(period=period, by=by, reason=reason, now=dt.datetime.fromisoformat(now))
+        services.period_publish(
+            period=period, by=by, reason=reason, now=dt.datetime.fromisoformat(now), progress=_publish_progress(job_pk),
+        )
 
 
 # --- reminders -------------------------------------------------------------------------------------
 
 @task()
 def reminders_task(job_pk: int) -> None:
-    with core_tasks.job_running(job_pk):
+    with core_tasks.job_running(job_pk), district.scope():
         core_tasks.job_progress(job_pk, 10, _("正在发送催报提醒"))
         result = reminders.reminders_send(today=services.today())
         Job.objects.filter(pk=job_pk).update(result={"lines": reminders.describe(result)})

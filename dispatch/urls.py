@@ -1,7 +1,10 @@
 """Dispatch URLs: each part of the cycle keeps its own views module and patterns."""
 from __future__ import annotations
 
-from dispatch import views_bulletin, views_problems, views_report, views_review
+from dispatch.bulletins import views as views_bulletin
+from dispatch.reporting import views as views_report
+from dispatch.review import views as views_review
+from dispatch.supervision import views as views_problems
 
 app_name = "dispatch"
 urlpatterns = [

@@ -1,8 +1,10 @@
 """The key-project ledger (重点项目库): projects, annual plans, milestones, monthly progress.
 
-Money is Decimal 万元 everywhere. Year-to-date and since-start investment are never
-stored: they are sums of the monthly reports (plus what was invested before the project
-entered diaodu), so they cannot disagree with the months.
+Money is Decimal 万元 everywhere. Year-to-date and since-start investment are sums of the
+monthly reports (plus what was invested before the project entered diaodu). The one copy
+kept is ``ProjectYear``, the ledger's per-year figures, which the services that write reports
+and plans rewrite in their own transaction (``services.year_figures_refresh``) and a test
+checks against the sums after every kind of write.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.tracking.decisions import Decision
 from projects import rules
 
 if TYPE_CHECKING:
@@ -74,9 +77,11 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
     def visible_to(self, user: User) -> ProjectQuerySet:
         """Projects the user may see: a unit reporter only those led by or located in the unit."""
+        from core.policies import can  # the rules are registered once the apps are ready
+
         if not user.is_authenticated:
             return self.none()
-        if user.role == user.Role.REPORTER:
+        if can(user, "projects.unit_scoped"):
             if user.unit_id is None:
                 return self.none()
             return self.filter(Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id))
@@ -84,16 +89,19 @@ class ProjectQuerySet(models.QuerySet["Project"]):
 
     def editable_by(self, user: User) -> ProjectQuerySet:
         """Projects the user may change: the office all, a reporter those of the unit, others none."""
+        from core.policies import can
+
         if not user.is_authenticated:
             return self.none()
-        if user.is_office:
+        if can(user, "projects.decide_changes"):
             return self.all()
-        if user.role == user.Role.REPORTER:
+        if can(user, "projects.unit_scoped"):
             return self.visible_to(user)
         return self.none()
 
     def with_figures(self, year: int) -> ProjectQuerySet:
-        """Annotate the year's plan and year-to-date investment, one subquery each."""
+        """Annotate the year's plan and year-to-date investment computed from the plans and reports,
+        one subquery each: the live definition ``ProjectYear`` keeps (``with_year_figures`` reads it)."""
         # order_by(): there is one plan per year, and the default ordering ("project")
         # would join the projects table for its code once per ledger row.
         plan = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).order_by().values("amount")[:1]
@@ -111,6 +119,19 @@ class ProjectQuerySet(models.QuerySet["Project"]):
                 Value(ZERO),
                 output_field=models.DecimalField(**MONEY),
             ),
+        )
+
+
+    def with_year_figures(self, year: int) -> ProjectQuerySet:
+        """Annotate ``plan_amount`` and ``invested_ytd`` from ``ProjectYear``: one outer join, no sums.
+
+        A project without a row for the year has no plan and nothing invested in it.
+        """
+        row = FilteredRelation("years", condition=Q(years__year=year))
+        return self.annotate(
+            year_row=row,
+            plan_amount=F("year_row__plan"),
+            invested_ytd=Coalesce(F("year_row__invested_ytd"), Value(ZERO), output_field=models.DecimalField(**MONEY)),
         )
 
 
@@ -190,6 +211,13 @@ class Project(models.Model):
             models.Index(fields=["light", "code"]),
             models.Index(fields=["lead_unit", "code"]),
             models.Index(fields=["town", "code"]),
+            # What the ledger filters, sorts and totals by: PostgreSQL reads them from this index instead of
+            # the wide rows (an index-only scan); other databases build it without the included columns.
+            models.Index(
+                fields=["ledger_state", "code"], name="project_ledger_cover",
+                include=["id", "total_investment", "light", "level", "project_type", "stage", "lead_unit",
+                         "town", "responsible_leader", "planned_start", "initials"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -230,10 +258,8 @@ class ProjectChange(models.Model):
         ADJUST = "adjust", _("调整")
         WITHDRAW = "withdraw", _("退库")
 
-    class State(models.TextChoices):
-        PENDING = "pending", _("待审核")
-        APPROVED = "approved", _("已批准")
-        REJECTED = "rejected", _("已驳回")
+    # The states every request the office decides has (core.tracking.decisions).
+    State = Decision
 
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="changes")
     kind = models.CharField(_("申请类型"), max_length=10, choices=Kind.choices)
@@ -286,6 +312,43 @@ class AnnualPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.year}"
+
+
+class ProjectYear(models.Model):
+    """One project's figures for one year as the ledger lists, sorts and totals them.
+
+    ``invested_ytd`` is the sum of the year's monthly reports, ``plan`` the year's annual plan.
+    A copy, so that a province of 100,000 projects sorts and totals them without summing a
+    million reports per page: ``services.year_figures_refresh`` rewrites the rows of what a
+    service changed in the same transaction, ``manage.py rebuild_year_figures`` rebuilds them
+    all, and tests compare them with ``ProjectQuerySet.with_figures``. A row exists only while
+    the year has a plan or something invested; no row reads as no plan and nothing invested.
+    """
+
+    # No index of its own: the unique (project, year) constraint's index starts with it.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="years", verbose_name=_("项目"), db_index=False
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    invested_ytd = models.DecimalField(_("年度累计完成投资(万元)"), default=ZERO, **MONEY)
+    plan = models.DecimalField(_("年度计划投资(万元)"), null=True, blank=True, **MONEY)
+
+    class Meta:
+        verbose_name = _("项目年度数据")
+        verbose_name_plural = _("项目年度数据")
+        ordering = ["project", "year"]
+        constraints = [models.UniqueConstraint(fields=["project", "year"], name="project_year_one")]
+        # The ledger's join, sorts by 年度完成 and 年度计划 and totals within a year, from the index alone.
+        indexes = [
+            models.Index(fields=["year", "project"], include=["invested_ytd", "plan"], name="project_year_cover"),
+            # The ledger's first pages by 年度完成 or 年度计划, descending, read from the top of these
+            # (selectors._page_ids) instead of sorting the province.
+            models.Index(fields=["year", "invested_ytd"], include=["project"], name="project_year_by_ytd"),
+            models.Index(fields=["year", "plan"], include=["project"], name="project_year_by_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.year}"
 
 
 class MilestoneTemplate(models.Model):

@@ -30,6 +30,13 @@ def _in_scope(user: User, project: Project, scope: str) -> bool:
     return memo[key]
 
 
+@rule("projects.unit_scoped")
+def unit_scoped(user: User, obj: Any = None) -> bool:
+    """A reporter works for one unit: he or she sees and changes only the projects the unit leads or that lie in
+    its town (none without a unit), and files only those. Everybody else sees the whole ledger."""
+    return user.role == User.Role.REPORTER
+
+
 @rule("projects.view")
 def view(user: User, project: Project | None = None) -> bool:
     """Everybody logged in reads the ledger; a unit's reporter only the projects led by or located in the unit."""
@@ -98,3 +105,18 @@ def delete(user: User, project: Project | None = None) -> bool:
 def follow_own(user: User, obj: Any = None) -> bool:
     """A leader (包靠领导) can narrow the ledger to the projects he or she is responsible for."""
     return user.role == User.Role.LEADER
+
+
+@rule("projects.reviewed_entry")
+def reviewed_entry(user: User, obj: Any = None) -> bool:
+    """A month's progress the office enters itself counts as reviewed, and the office may still change a month
+    whose unit report was handed in (until the period is published); a unit's entry waits for the office's review
+    and its handed-in month is closed to it until the office returns the report."""
+    return user.is_office
+
+
+@rule("projects.be_leader")
+def be_leader(user: User, obj: Any = None) -> bool:
+    """Only an active district leader can be named a project's responsible leader (包靠领导), in a form or a file;
+    a former leader still named on old projects is recognised but cannot be chosen again."""
+    return user.is_active and user.role == User.Role.LEADER

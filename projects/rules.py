@@ -54,6 +54,8 @@ from typing import TYPE_CHECKING, Final
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.tracking.escalation import days_overdue  # the one count of "逾期 N 天"; re-exported here
+
 if TYPE_CHECKING:
     from org.workdays import WorkCalendar
 
@@ -247,16 +249,6 @@ def _whole_months_between(start: date, end: date) -> int:
     if add_months(start, months) > end:
         months -= 1
     return months
-
-
-def days_overdue(due: date | None, on: date) -> int:
-    """Whole days ``on`` is past ``due``: 0 on the due day itself, before it, or without a due date.
-
-    The one count of "逾期 N 天" for milestones, problems and the bulletin's tables.
-    """
-    if due is None or on <= due:
-        return 0
-    return (on - due).days
 
 
 def _month_completed(day: date) -> bool:
@@ -484,7 +476,7 @@ def reverse_schedule(steps: Sequence[tuple[str, int]], target: date, calendar: W
 
 # --- monthly progress -----------------------------------------------------------------------
 # One validation of a month's (or half-month's) figures, used by the project page's form, the
-# unit's report grid and Excel sheet (dispatch.checks) and corrections to published periods, so
+# unit's report grid and Excel sheet (dispatch.reporting.checks) and corrections to published periods, so
 # that none of them accepts what another refuses. The messages quote the numbers and carry no
 # field label: each screen shows them next to its own field or column.
 

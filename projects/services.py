@@ -17,8 +17,10 @@ from pypinyin import Style, lazy_pinyin
 
 from audit.services import audit_delete, audit_record, audit_snapshot
 from core import clock, hooks
+from core import district as district_settings
 from core.hooks import HandedIn
 from core.models import Period
+from core.policies import can
 from projects import rules
 from projects.models import (
     ZERO,
@@ -29,6 +31,7 @@ from projects.models import (
     ProgressReport,
     Project,
     ProjectChange,
+    ProjectYear,
 )
 
 # The district's clock and calendar live in core; these names stay for the callers in projects.
@@ -37,7 +40,7 @@ work_calendar = clock.work_calendar
 
 
 def light_thresholds() -> rules.LightThresholds:
-    return rules.LightThresholds.from_mapping(settings.DIAODU_LIGHT_THRESHOLDS)
+    return rules.LightThresholds.from_mapping(district_settings.light_thresholds_mapping())
 
 
 def name_initials(name: str) -> str:
@@ -103,6 +106,23 @@ def project_light(project: Project, *, as_of: dt.date | None = None) -> rules.Li
     )
 
 
+def project_light_of(
+    project: Project, *, milestones: Iterable[Milestone], plans: Iterable[AnnualPlan],
+    reports: Iterable[ProgressReport], as_of: dt.date,
+) -> rules.LightResult:
+    """``project_light`` from rows already read (the project page has them), without a query."""
+    used = sorted(
+        (r for r in reports if r.year == as_of.year and r.month <= as_of.month), key=lambda r: (r.month, r.half)
+    )
+    plan = next((p.amount for p in plans if p.year == as_of.year), None)
+    unreviewed = [_month_label(r.year, r.month, r.half) for r in used if not r.approved]
+    return rules.compute_light(
+        _facts(project, milestones, plan, sum((r.invested for r in used), ZERO), unreviewed),
+        as_of=as_of,
+        thresholds=light_thresholds(),
+    )
+
+
 def _store_light(project: Project, result: rules.LightResult, as_of: dt.date) -> None:
     reasons = [[r.light, r.text] for r in result.reasons]
     Project.objects.filter(pk=project.pk).update(light=result.light, light_reasons=reasons, light_as_of=as_of)
@@ -162,15 +182,119 @@ def lights_refresh_all(
     return dict(counts)
 
 
+# --- the ledger's year figures (ProjectYear) --------------------------------------------------
+
+YearFigures = dict[tuple[int, int], tuple[Decimal, Decimal | None]]
+
+
+def _year_sums(project_ids: Iterable[int] | None, years: Iterable[int] | None) -> YearFigures:
+    """{(project, year): (invested year-to-date, plan)} as the reports and plans give them, for the
+    pairs that have a plan or something invested (the rows ``ProjectYear`` keeps)."""
+    reports = ProgressReport.objects.order_by()
+    plans = AnnualPlan.objects.order_by()
+    if project_ids is not None:
+        ids = list(project_ids)
+        reports, plans = reports.filter(project_id__in=ids), plans.filter(project_id__in=ids)
+    if years is not None:
+        wanted = list(years)
+        reports, plans = reports.filter(year__in=wanted), plans.filter(year__in=wanted)
+    ytd = {
+        (project_id, year): total
+        for project_id, year, total in reports.values("project_id", "year").annotate(total=Sum("invested"))
+        .values_list("project_id", "year", "total")
+    }
+    amounts = {
+        (project_id, year): amount for project_id, year, amount in plans.values_list("project_id", "year", "amount")
+    }
+    figures: YearFigures = {}
+    for key in ytd.keys() | amounts.keys():
+        invested, plan = ytd.get(key) or ZERO, amounts.get(key)
+        if plan is not None or invested != ZERO:
+            figures[key] = (invested, plan)
+    return figures
+
+
+def year_figures_refresh(*, project_ids: Iterable[int], years: Iterable[int]) -> None:
+    """Rewrite the ledger's figures (``ProjectYear``) of these projects in these years from their
+    reports and plans. Every service that changes a report's amount or year, or a plan, calls it in
+    its own transaction; so does any other code that writes them (a correction's approval).
+    """
+    ids, wanted = sorted(set(project_ids)), sorted(set(years))
+    if not ids or not wanted:
+        return
+    with transaction.atomic():
+        # Make the rows exist, then lock them in a fixed order: a second writer of the same project
+        # and year waits here until the first commits, and then sums the first one's report too.
+        ProjectYear.objects.bulk_create(
+            [ProjectYear(project_id=pk, year=year) for pk in ids for year in wanted], ignore_conflicts=True
+        )
+        rows = list(
+            ProjectYear.objects.select_for_update().filter(project_id__in=ids, year__in=wanted)
+            .order_by("project_id", "year")
+        )
+        figures = _year_sums(ids, wanted)
+        empty, changed = [], []
+        for row in rows:
+            found = figures.get((row.project_id, row.year))
+            if found is None:
+                empty.append(row.pk)
+            elif (row.invested_ytd, row.plan) != found:
+                row.invested_ytd, row.plan = found
+                changed.append(row)
+        if empty:
+            ProjectYear.objects.filter(pk__in=empty).delete()
+        if changed:
+            ProjectYear.objects.bulk_update(changed, ["invested_ytd", "plan"])
+
+
+def year_figures_rebuild(*, project_ids: Iterable[int] | None = None, batch: int = 5000) -> int:
+    """Rebuild ``ProjectYear`` from every report and plan (of ``project_ids``, or of every project), in
+    batches of projects so memory stays flat. For bulk loads (demo, benchmark) and
+    ``manage.py rebuild_year_figures``; returns the number of rows written."""
+    scope = Project.objects.all() if project_ids is None else Project.objects.filter(pk__in=list(project_ids))
+    ids = list(scope.order_by("pk").values_list("pk", flat=True))
+    written = 0
+    with transaction.atomic():
+        if project_ids is None:
+            ProjectYear.objects.all().delete()
+        for start in range(0, len(ids), batch):
+            chunk = ids[start : start + batch]
+            if project_ids is not None:
+                ProjectYear.objects.filter(project_id__in=chunk).delete()
+            rows = [
+                ProjectYear(project_id=pk, year=year, invested_ytd=invested, plan=plan)
+                for (pk, year), (invested, plan) in sorted(_year_sums(chunk, None).items())
+            ]
+            ProjectYear.objects.bulk_create(rows, batch_size=2000)
+            written += len(rows)
+    return written
+
+
+def year_figures_differences(*, project_ids: Iterable[int] | None = None) -> list[str]:
+    """Where ``ProjectYear`` disagrees with the reports and plans, in words; empty when it agrees."""
+    if project_ids is not None:
+        project_ids = list(project_ids)
+    rows = ProjectYear.objects.all() if project_ids is None else ProjectYear.objects.filter(project_id__in=project_ids)
+    stored = {(r.project_id, r.year): (r.invested_ytd, r.plan) for r in rows}
+    live = _year_sums(project_ids, None)
+    return [
+        f"project {pk} year {year}: stored {stored.get((pk, year))}, computed {live.get((pk, year))}"
+        for pk, year in sorted(stored.keys() | live.keys())
+        if stored.get((pk, year)) != live.get((pk, year))
+    ]
+
+
 # --- projects -----------------------------------------------------------------------------
 
 def _save_plans(*, by: Any, project: Project, plans: Mapping[int, Decimal | None], source: str) -> None:
     existing = {p.year: p for p in project.plans.all()}
+    changed: set[int] = set()
     for year, amount in plans.items():
         plan = existing.get(year)
         if amount is None:
             if plan is not None:
                 audit_delete(by=by, instance=plan, subject=project, source=source)
+                changed.add(year)
             continue
         before = audit_snapshot(plan)
         if plan is None:
@@ -180,6 +304,8 @@ def _save_plans(*, by: Any, project: Project, plans: Mapping[int, Decimal | None
         plan.amount = amount
         plan.save()
         audit_record(by=by, instance=plan, before=before, subject=project, source=source)
+        changed.add(year)
+    year_figures_refresh(project_ids=[project.pk], years=changed)
 
 
 # Fields of a project in the ledger that only the office changes. A unit asks for the adjustable
@@ -190,7 +316,8 @@ OFFICE_FIELDS = ("lead_unit", *ADJUSTABLE_FIELDS)
 
 
 def _is_office(user: Any) -> bool:
-    return bool(getattr(user, "is_office", False))
+    """Whether ``user`` acts as the office, who writes into the ledger directly (``by`` may be None: a script)."""
+    return can(user, "projects.decide_changes")
 
 
 def _closed_unit_report(unit_ids: Iterable[int | None]) -> HandedIn | None:
@@ -280,9 +407,10 @@ def project_save(
     return project
 
 
-def project_delete_refusal(project: Project) -> str | None:
-    """Why the project cannot be deleted, or None. Reported months are history: withdraw instead."""
-    if project.reports.exists():
+def project_delete_refusal(project: Project, *, reported: bool | None = None) -> str | None:
+    """Why the project cannot be deleted, or None. Reported months are history: withdraw instead.
+    ``reported``: whether it has reports, when the caller has read them already."""
+    if project.reports.exists() if reported is None else reported:
         text = _("项目 %(name)s 已有月度进度记录，历史数据不能删除；如项目不再调度，请办理退库。")
         return text % {"name": project.name}
     return None
@@ -291,7 +419,7 @@ def project_delete_refusal(project: Project) -> str | None:
 @transaction.atomic
 def project_delete(*, by: Any, project: Project) -> None:
     """Delete a project that was never reported (a mistaken entry, a refused proposal). Office only."""
-    if not _is_office(by):
+    if not can(by, "projects.delete", project):
         raise PermissionDenied
     refusal = project_delete_refusal(project)
     if refusal:
@@ -386,7 +514,7 @@ def progress_lock_reason(*, project: Project, year: int, month: int, half: int, 
         return None
     if period.is_frozen:
         return period.frozen_message()
-    if getattr(user, "is_office", False):
+    if can(user, "projects.reviewed_entry"):
         return None
     handed_in = hooks.handed_in.first(unit_ids={project.lead_unit_id}, period=period)
     if handed_in is not None:
@@ -407,14 +535,20 @@ def progress_save(*, by: Any, report: ProgressReport, source: str = "form") -> P
     report.period = Period.objects.filter(
         year=report.year, month=report.month, half=report.half, kind__in=[Period.Kind.MONTH, Period.Kind.HALF]
     ).first()
-    before = audit_snapshot(ProgressReport.objects.get(pk=report.pk)) if report.pk else {}
+    stored = ProgressReport.objects.get(pk=report.pk) if report.pk else None
+    before = audit_snapshot(stored) if stored is not None else {}
     if before and before == audit_snapshot(report):
         return report
     report.reported_by = by if getattr(by, "pk", None) else None
     # A unit's change is unreviewed until the office approves its report; the office's own counts as reviewed.
-    report.approved = bool(getattr(by, "is_office", False))
+    report.approved = can(by, "projects.reviewed_entry")
     report.save()
     audit_record(by=by, instance=report, before=before, subject=report.project, source=source)
+    # The year the report was in too, when an edit moved it to another one.
+    year_figures_refresh(
+        project_ids={report.project_id, *([stored.project_id] if stored else [])},
+        years={report.year, *([stored.year] if stored else [])},
+    )
     project_light_refresh(report.project)
     return report
 
@@ -437,27 +571,34 @@ def progress_before(
     )
 
 
-def progress_table(project: Project, year: int) -> list[dict[str, Any]]:
+def progress_table(
+    project: Project, year: int, *, reports: Iterable[ProgressReport] | None = None,
+    plans: Iterable[AnnualPlan] | None = None,
+) -> list[dict[str, Any]]:
     """The year's periods with period, year-to-date and since-start investment derived from the reports.
 
     One row a month (``half`` 0), or one a half-month (``half`` 1 and 2) where the district reports
     twice a month or a month's reports came in halves: every report has its row, none is lost.
+    ``reports`` and ``plans``, when given, are all of the project's (read once by the caller).
     """
-    reports = {(r.month, r.half): r for r in project.reports.filter(year=year)}
-    before_year = project.invested_before + (
-        project.reports.filter(year__lt=year).aggregate(total=Sum("invested"))["total"] or ZERO
-    )
-    plan = project.plans.filter(year=year).values_list("amount", flat=True).first()
-    default_halves = (1, 2) if settings.DIAODU_REPORT_HALF_MONTH else (0,)
+    if reports is None:
+        reports = project.reports.filter(year__lte=year)
+    if plans is None:
+        plans = project.plans.filter(year=year)
+    every = list(reports)
+    before_year = project.invested_before + sum((r.invested for r in every if r.year < year), ZERO)
+    by_period = {(r.month, r.half): r for r in every if r.year == year}
+    plan = next((p.amount for p in plans if p.year == year), None)
+    default_halves = (1, 2) if district_settings.district().report_half_month else (0,)
     keys = []
     for month in range(1, 13):
-        halves = sorted({half for (m, half) in reports if m == month}) or default_halves
+        halves = sorted({half for (m, half) in by_period if m == month}) or default_halves
         keys += [(month, half) for half in halves]
-    last_reported = max(reports, default=(0, 0))
+    last_reported = max(by_period, default=(0, 0))
     rows = []
     ytd = ZERO
     for month, half in keys:
-        report = reports.get((month, half))
+        report = by_period.get((month, half))
         if report is not None:
             ytd += report.invested
         # The plan's share at the end of the period: the first half ends mid-month.

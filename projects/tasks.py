@@ -18,9 +18,10 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from core import tasks as core_tasks
+from core.excel import guard
 from core.models import Job
 from org.models import User
-from projects import excel, services, xlsx
+from projects import excel, services
 
 # An upload with more data rows than this is imported by the worker, not in the request.
 BACKGROUND_ROWS = 500
@@ -38,8 +39,8 @@ def upload_is_large(upload: Any) -> bool:
     A file the checks refuse is not large: the request refuses it at once with the reason.
     """
     try:
-        workbook = xlsx.open_upload(upload)
-    except xlsx.FileRejected:
+        workbook = guard.open_upload(upload)
+    except guard.FileRejected:
         return False
     try:
         if excel.SHEET not in workbook.sheetnames:
@@ -76,7 +77,7 @@ def report_result(report: excel.ImportReport) -> dict[str, Any]:
         "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
         "warnings": list(report.warnings),
         "errors": [
-            {"row": issue.row, "column": issue.column, "message": issue.message}
+            {"row": issue.row, "column": issue.column, "letter": issue.letter, "message": issue.message}
             for issue in errors[: excel.MAX_ERRORS_SHOWN]
         ],
         "error_count": len(errors),

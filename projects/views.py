@@ -8,8 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, ProtectedError, Q, QuerySet, Sum, Value, When
+from django.db.models import ProtectedError
 from django.forms import modelformset_factory
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,8 +21,7 @@ from audit.services import history_for
 from core import hooks
 from core.policies import can, require
 from org.access import current_user
-from org.models import User
-from projects import rules, services
+from projects import rules, selectors, services
 from projects.forms import (
     AdjustRequestForm,
     BaseMilestoneFormSet,
@@ -35,19 +33,10 @@ from projects.forms import (
     ScheduleForm,
     WithdrawForm,
 )
-from projects.models import ZERO, AnnualPlan, LedgerState, Level, Milestone, ProgressReport, Project, ProjectChange
+from projects.models import Level, Milestone, ProgressReport, Project, ProjectChange
+from projects.selectors import PAGE_SIZE, SORTS, ledger_queryset, ledger_year
 
-PAGE_SIZE = 50
-SORTS = {
-    "code": "code",
-    "name": "initials",
-    "total": "total_investment",
-    "plan": "plan_amount",
-    "ytd": "invested_ytd",
-    "start": "planned_start",
-    "light": "light_rank",
-    "stage": "stage_rank",
-}
+__all__ = ["PAGE_SIZE", "SORTS", "ledger_queryset", "ledger_year"]  # ledger_* also serve the Excel export
 
 
 def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Project:
@@ -68,109 +57,38 @@ def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Proje
 
 # --- the ledger -----------------------------------------------------------------------------
 
-def _valid_filters(form: LedgerFilterForm) -> dict[str, Any]:
-    """The filters whose values are valid. One bad value (an old bookmark naming a unit since
-    deactivated, a mistyped year) drops that filter only, not all of them; the form says why."""
-    form.is_valid()
-    return getattr(form, "cleaned_data", {})
-
-
-def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[Project]:
-    """The user's projects filtered by the ledger form; shared by the page and the Excel export."""
-    qs = Project.objects.visible_to(user)
-    data = _valid_filters(form)
-    state = data.get("ledger_state")
-    if state == LedgerState.WITHDRAWN:
-        qs = qs.filter(ledger_state=LedgerState.WITHDRAWN)
-    elif state == "all":
-        qs = qs.filter(ledger_state__in=[LedgerState.ACTIVE, LedgerState.WITHDRAWN])
-    else:
-        qs = qs.in_ledger()
-    if q := (data.get("q") or "").strip():
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower()))
-    for name in ("level", "project_type", "stage", "light"):
-        if data.get(name):
-            qs = qs.filter(**{name: data[name]})
-    if data.get("lead_unit"):
-        qs = qs.filter(lead_unit=data["lead_unit"])
-    if data.get("town"):
-        qs = qs.filter(town=data["town"])
-    if data.get("leader"):
-        qs = qs.filter(responsible_leader=data["leader"])
-    return qs.with_figures(year)
-
-
-def ledger_year(form: LedgerFilterForm) -> int:
-    """The year the ledger's figures are for: the filter's, else this year. Shared with the Excel export."""
-    year = _valid_filters(form).get("year")
-    return int(year) if year else services.today().year
-
-
 def ledger(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = LedgerFilterForm(request.GET or None)
     year = ledger_year(form)
     qs = ledger_queryset(user, form, year)
-    # One pass over the projects for the count, the total and the light counts.
-    figures = qs.aggregate(
-        count=Count("pk"),
-        total=Sum("total_investment"),
-        **{f"light_{code}": Count("pk", filter=Q(light=code)) for code in rules.SEVERITY},
-    )
-    totals = {"total": figures["total"]}
-    light_counts = {code: figures[f"light_{code}"] for code in rules.SEVERITY if figures[f"light_{code}"]}
-    # Always restricted to the listed projects: proposals and withdrawn projects are not counted.
-    ids = qs.values("pk")
-    plans = AnnualPlan.objects.filter(year=year, project__in=ids)
-    reports = ProgressReport.objects.filter(year=year, project__in=ids)
-    totals["plan"] = plans.aggregate(s=Sum("amount"))["s"] or ZERO
-    totals["ytd"] = reports.aggregate(s=Sum("invested"))["s"] or ZERO
+    # One pass over the listed projects and their year figures for the header and the totals row;
+    # proposals and withdrawn projects are not listed, so not counted.
     sort = request.GET.get("sort", "code")
-    key = SORTS.get(sort.lstrip("-"), "code")
-    if key == "light_rank":
-        qs = qs.annotate(
-            light_rank=Case(
-                *[When(light=code, then=Value(rank)) for code, rank in rules.SEVERITY.items()],
-                output_field=IntegerField(),
-            )
-        )
-    elif key == "stage_rank":
-        # The stages' own order (谋划 → 投产), not the alphabetical order of their codes.
-        qs = qs.annotate(
-            stage_rank=Case(
-                *[When(stage=code, then=Value(rank)) for rank, code in enumerate(rules.STAGES)],
-                output_field=IntegerField(),
-            )
-        )
-    # Projects without a plan or date go last either way, on SQLite as on PostgreSQL.
-    order = F(key).desc(nulls_last=True) if sort.startswith("-") else F(key).asc(nulls_last=True)
-    qs = qs.select_related("lead_unit", "town", "responsible_leader").order_by(order, "code")
-    paginator = Paginator(qs, PAGE_SIZE)
-    vars(paginator)["count"] = figures["count"]  # a cached property; counted above already
-    page = paginator.get_page(request.GET.get("page"))
-    # Rates rounded as the light rule rounds them, so the ledger and a project's reasons agree.
-    rows: list[Any] = list(page)  # annotated projects
-    for row in rows:
-        row.rate = rules.investment_rate(row.invested_ytd, row.plan_amount) if row.plan_amount else None
-    totals["rate"] = rules.investment_rate(totals["ytd"], totals["plan"]) if totals["plan"] else None
+    totals = selectors.ledger_totals(qs, sort=sort)
+    page = selectors.ledger_page(qs, year=year, sort=sort, number=request.GET.get("page"), count=totals.count,
+                                 positive=totals.positive)
+    rows = selectors.ledger_rows(list(page), user=user)
+    partial = bool(request.headers.get("HX-Request"))
     params = request.GET.copy()
     params.pop("page", None)
     context = {
         "form": form,
         "year": year,
         "page": page,
-        "totals": totals,
+        "rows": rows,
+        "totals": totals.as_context(),
         "count": page.paginator.count,
-        "light_counts": light_counts,
+        "light_counts": totals.light_counts,
         "sort": sort,
         "query": params.urlencode(),
         "query_without_sort": urlencode([(k, v) for k, v in params.items() if k != "sort"]),
         "can_create": can(user, "projects.create"),
-        "pending_changes": ProjectChange.objects.filter(state=ProjectChange.State.PENDING).count()
-        if can(user, "projects.decide_changes") else 0,
+        # Only the whole page shows the toolbar's badge; the table alone does not count the requests.
+        "pending_changes": selectors.pending_changes() if not partial and can(user, "projects.decide_changes") else 0,
         "as_of": services.today(),
     }
-    template = "projects/_ledger_table.html" if request.headers.get("HX-Request") else "projects/ledger.html"
+    template = "projects/_ledger_table.html" if partial else "projects/ledger.html"
     return render(request, template, context)
 
 
@@ -191,11 +109,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         change.rows = _change_rows(change)  # type: ignore[attr-defined]
     as_of = services.today()
     year = _year_param(request, default=as_of.year)
-    result = services.project_light(project, as_of=as_of)
-    milestones = list(project.milestones.all())
-    table = services.progress_table(project, year)
-    plan = project.plans.filter(year=year).values_list("amount", flat=True).first()
-    ytd = project.invested_in_year(year)
+    figures = selectors.project_figures(project, year=year, as_of=as_of)
+    milestones, table, plan, ytd = figures.milestones, figures.progress_rows, figures.plan, figures.ytd
     gantt = [
         {
             "id": f"m{m.pk}",
@@ -213,7 +128,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     context = {
         "project": project,
-        "result": result,
+        "result": figures.light,
         "rules_in_words": rules.rules_in_words(services.light_thresholds()),
         "milestones": [(m, m.overdue_days(as_of)) for m in milestones],
         "progress_rows": table,
@@ -222,8 +137,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ytd": ytd,
         # The light's own rounding (half up), so the page and the light's reason show one number.
         "rate": rules.investment_rate(ytd, plan) if plan else None,
-        "since_start": project.invested_since_start(),
-        "plans": project.plans.all(),
+        "since_start": figures.since_start,
+        "plans": figures.plans,
         "history": history_for(project)[:200],
         "gantt": gantt,
         "chart": chart,
@@ -231,7 +146,8 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_report": can(user, "projects.report_progress", project),
         "can_request": can(user, "projects.request_change", project),
         "can_withdraw": can(user, "projects.withdraw", project),
-        "can_delete": can(user, "projects.delete", project) and services.project_delete_refusal(project) is None,
+        "can_delete": can(user, "projects.delete", project)
+        and services.project_delete_refusal(project, reported=figures.reported) is None,
         "changes": changes,
         "as_of": as_of,
         # Parts other modules add (the project's supervised problems), rendered here so that

@@ -19,7 +19,7 @@ from django.utils import translation
 from audit.models import AuditEntry
 from audit.services import audit_delete, audit_snapshot
 from conftest import client_for, district_time
-from dispatch import services as dispatch_services
+from dispatch.periods import services as dispatch_services
 from org.models import Holiday, Unit, User
 from projects.models import AnnualPlan, Project
 

@@ -155,7 +155,7 @@ def test_views_ask_the_policies_not_the_role(app: str) -> None:
     """Views say which rule they need; who has a role is decided in the app's policies module."""
     found = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in sorted(ROOT.joinpath(app).glob("views*.py"))
+        for path in sorted(ROOT.joinpath(app).rglob("views*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if ROLE_CHECK.search(line)
     ]
@@ -171,5 +171,28 @@ def test_templates_ask_the_policies_not_the_role() -> None:
         for path in templates
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if pattern.search(line)
+    ]
+    assert not found, "\n".join(found)
+
+
+COMPARISON = re.compile(r"\.role\s*[!=]=|==\s*[\w.]*\.role\b|\.role\s+(not\s+)?in\b|\.is_office\b")
+
+
+@pytest.mark.parametrize("app", ["core", "projects", "dispatch"])
+def test_no_module_but_the_policies_compares_roles(app: str) -> None:
+    """Services, forms, the Excel kit's users, supervision: who may do what is asked of a rule. Choosing
+    users by role for a list (``filter(role=…)``) is a query, not a check, and stays; demo and benchmark data
+    create users with roles."""
+    modules = [
+        path for path in sorted(ROOT.joinpath(app).rglob("*.py"))
+        if not {"tests", "migrations", "management"} & set(path.parts)
+        and path.name not in {"policies.py", "demo.py", "bench.py"}
+    ]
+    assert len(modules) > 10
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in modules
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if COMPARISON.search(line)
     ]
     assert not found, "\n".join(found)

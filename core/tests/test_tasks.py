@@ -48,7 +48,7 @@ def test_the_progress_fragment_shows_the_step_and_polls_while_running(personas: 
 @pytest.mark.django_db
 def test_the_scheduler_enqueues_each_recurring_job_once_per_slot(monkeypatch: pytest.MonkeyPatch) -> None:
     ran: list[str] = []
-    monkeypatch.setattr("dispatch.reminders.reminders_send", lambda today: ran.append("reminders") or
+    monkeypatch.setattr("dispatch.periods.reminders.reminders_send", lambda today: ran.append("reminders") or
                         __import__("dispatch.reminders").reminders.RunResult())
     monkeypatch.setattr("projects.services.lights_refresh_all", lambda: ran.append("lights") or {"red": 1})
     at_night = timezone.make_aware(dt.datetime(2026, 12, 2, 0, 30))
@@ -65,7 +65,7 @@ def test_publishing_queues_a_task_and_the_period_is_published_when_it_ends(
     personas: dict[str, User], units: Any, make_project: Any
 ) -> None:
     from core.models import Period
-    from dispatch import services
+    from dispatch.periods import services
 
     make_project()
     period = services.period_open(year=2026, month=7, by=personas["office"])

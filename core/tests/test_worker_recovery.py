@@ -49,7 +49,7 @@ def _row(env: dict[str, str], sql: str, *args: Any) -> Any:
         return db.execute(sql, args).fetchone()
 
 
-def _wait(check: Callable[[], bool], seconds: float = 60) -> None:
+def _wait(check: Callable[[], bool], seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():

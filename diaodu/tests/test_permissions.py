@@ -19,7 +19,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import Job, Period
-from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, UnitReport
+from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, ReturnRequest, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
 from projects.models import ProgressReport, Project, ProjectChange
@@ -98,6 +98,11 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:problem_act": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
     "dispatch:problem_extension": {"GET": POST_ONLY, "POST": UNIT_IN_SCOPE},
     "dispatch:problem_extension_decide": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
+    # A return request (退回申请) is filed by the responsible unit and decided by the office, which
+    # then assigns the problem again.
+    "dispatch:problem_return": {"GET": POST_ONLY, "POST": UNIT_IN_SCOPE},
+    "dispatch:problem_return_decide": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
+    "dispatch:problem_reassign": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
     "dispatch:problem_slip": {"GET": READ_IN_SCOPE},
     # Periods: everybody reads (a reporter sees the unit's own row); the office acts. A POST
     # without data, or a step the period's state forbids, comes back with a message.
@@ -143,6 +148,13 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
                                                       reporter_out=FORBIDDEN)},
     # The health check: open to the load balancer, nothing but "ok" and a time in it.
     "core:healthz": {"GET": rule(anonymous=SHOWN), "POST": rule(NOT_ALLOWED, anonymous=NOT_ALLOWED)},
+    # The district's settings (core.district): the administrators and the office read them; only an
+    # administrator saves (a POST without data shows the form with its errors).
+    "core:district_settings": {
+        "GET": OFFICE_ONLY,
+        "POST": rule(office=FORBIDDEN, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN,
+                     reporter_out=FORBIDDEN),
+    },
 }
 # Routes whose ``pk`` is not a project's: route key -> the scope entry ({project pk: object}) that gives it.
 PK_FROM: dict[str, str] = {
@@ -150,6 +162,9 @@ PK_FROM: dict[str, str] = {
     "dispatch:problem_act": "problems",
     "dispatch:problem_extension": "problems",
     "dispatch:problem_extension_decide": "extensions",
+    "dispatch:problem_return": "problems",
+    "dispatch:problem_return_decide": "returns",
+    "dispatch:problem_reassign": "problems",
     "dispatch:problem_slip": "problems",
     "dispatch:period_board": "periods",
     "dispatch:period_close": "periods",
@@ -281,6 +296,10 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
         "jobs": jobs,
         "changes": changes,
         "inside": inside, "outside": outside, "reports": reports, "problems": problems, "extensions": extensions,
+        "returns": {
+            pk: ReturnRequest.objects.create(problem=problem, reason="理由", requested_by=personas["reporter"])
+            for pk, problem in problems.items()
+        },
         "periods": {inside.pk: period, outside.pk: period}, "unit_reports": unit_reports, "corrections": corrections,
         # A project each unit report's unit leads: a row of that unit's report.
         "led": {

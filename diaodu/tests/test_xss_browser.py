@@ -22,8 +22,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Period
-from dispatch import corrections, problems, reporting, services
 from dispatch.models import Problem, UnitReport
+from dispatch.periods import services
+from dispatch.reporting import grid as reporting
+from dispatch.review import corrections
+from dispatch.supervision import services as problems
 from org.models import Unit, User
 from projects.models import AnnualPlan, Milestone, ProgressReport
 from projects.services import project_light_refresh

@@ -33,7 +33,7 @@ def build(savers: int) -> dict[str, Any]:
     """Units of two reporters each; every reporter has two projects of its own and one shared with the other."""
     from django.core.management import call_command
 
-    from dispatch import services
+    from dispatch.periods import services
     from org.models import Unit, User
     from projects.models import Project
     from projects.services import name_initials

@@ -1,4 +1,4 @@
-"""dispatch.bulletin: the figures of a bulletin, against values computed by hand, from snapshots only.
+"""dispatch.bulletins.figures: the figures of a bulletin, against values computed by hand, from snapshots only.
 
 The district built by ``april`` (published 5 May 2026; April's last day is 30 April, the
 schedule 4/12 = 33.3%):
@@ -24,12 +24,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import override_settings
 
+from core import publication
 from core.models import Period
-from dispatch import services
-from dispatch.bulletin import NotPublished, _competition_ranks, bulletin_figures, percent, yi
+from dispatch.bulletins.figures import NotPublished, _competition_ranks, bulletin_figures, percent, yi
 from dispatch.models import Problem, ProjectSnapshot, UnitReport
+from dispatch.periods import services
+from dispatch.periods.snapshots import Letterhead
 from org.models import Unit, User
 from projects.models import AnnualPlan, Milestone, ProgressReport, Project
 from projects.services import progress_save
@@ -241,7 +242,8 @@ def test_figures_do_not_change_when_the_live_data_does(april: dict[str, Any]) ->
 def test_the_figures_take_a_fixed_number_of_queries(april: dict[str, Any], django_assert_num_queries: Any,
                                                     make_project: Any) -> None:
     period = Period.objects.get(pk=april["period"].pk)
-    with django_assert_num_queries(2):
+    # The projects' snapshots, the period's, and the letterhead frozen with them.
+    with django_assert_num_queries(3):
         bulletin_figures(period)
 
 
@@ -261,8 +263,11 @@ def test_number_helpers() -> None:
     assert percent(Decimal("0.25"), Decimal("2")) == Decimal("12.5")
 
 
-@override_settings(DIAODU_DISTRICT_NAME="寒亭区", DIAODU_BULLETIN_PREFIX="寒重项办")
 def test_document_number_uses_the_configured_prefix(april: dict[str, Any]) -> None:
+    # The names are the ones stored with the period when it was published (core.district then).
+    publication.record_write(
+        period=april["period"], snapshot=Letterhead(district_name="寒亭区", document_prefix="寒重项办")
+    )
     f = bulletin_figures(april["period"])
     assert f.header.number == "寒重项办〔2026〕4号"
     assert f.header.office == "寒亭区重点项目建设指挥部办公室"

@@ -11,9 +11,9 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from lxml import etree
 
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_docx import bulletin_docx
-from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins.figures import bulletin_figures
+from dispatch.bulletins.xlsx import bulletin_xlsx
 
 # The shared fixture; "as april" marks the re-export, so the test arguments do not read as redefinitions.
 from dispatch.tests.test_bulletin_figures import april as april

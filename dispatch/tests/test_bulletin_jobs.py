@@ -1,4 +1,4 @@
-"""dispatch.jobs: generating a bulletin in the background, its progress, failures and regeneration."""
+"""dispatch.bulletins.jobs: generating a bulletin in the background, its progress, failures and regeneration."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +10,10 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from dispatch import jobs, services
+from dispatch.bulletins import jobs
 from dispatch.models import Bulletin
-from dispatch.services import DispatchError
+from dispatch.periods import services
+from dispatch.periods.services import DispatchError
 
 # The shared fixture; "as april" marks the re-export, so the test arguments do not read as redefinitions.
 from dispatch.tests.test_bulletin_figures import april as april

@@ -9,8 +9,9 @@ from django.test import Client
 from django.urls import reverse
 
 from conftest import client_for
-from dispatch import jobs, services
+from dispatch.bulletins import jobs
 from dispatch.models import Bulletin
+from dispatch.periods import services
 
 # The shared fixture; "as april" marks the re-export, so the test arguments do not read as redefinitions.
 from dispatch.tests.test_bulletin_figures import april as april

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dispatch import checks
-from dispatch.checks import RowContext, RowInput
+from dispatch.reporting import checks
+from dispatch.reporting.checks import RowContext, RowInput
 
 TODAY = dt.date(2026, 10, 20)
 D = Decimal

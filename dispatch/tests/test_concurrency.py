@@ -22,8 +22,9 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from conftest import make_user
-from dispatch import reporting, services
 from dispatch.models import UnitReport
+from dispatch.periods import services
+from dispatch.reporting import grid as reporting
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

@@ -26,8 +26,9 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD, make_user
 from core.models import Period
-from dispatch import reporting, services
 from dispatch.models import Bulletin, Problem, UnitReport
+from dispatch.periods import services
+from dispatch.reporting import grid as reporting
 from org.models import Unit, User
 from projects.models import AnnualPlan, Project
 from projects.tests.browser import Tab

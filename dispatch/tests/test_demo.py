@@ -26,11 +26,11 @@ from django.utils import timezone
 from conftest import DemoBuilds, demo_media, district_time
 from core.models import Period
 from dispatch import rules
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_docx import bulletin_docx
-from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins.figures import bulletin_figures
+from dispatch.bulletins.xlsx import bulletin_xlsx
 from dispatch.models import Bulletin, Problem, ProblemStep, ProjectSnapshot, UnitReport
-from dispatch.problems import TRANSITIONS
+from dispatch.supervision.services import TRANSITIONS
 from org.models import User
 from projects import rules as light_rules
 from projects.models import AnnualPlan, ProgressReport, Project

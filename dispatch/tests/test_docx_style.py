@@ -7,9 +7,9 @@ import io
 import docx
 from docx.oxml.ns import qn
 
-from dispatch import docx_style
+from dispatch.bulletins import docx_style
 from dispatch.models import Problem
-from dispatch.slip import slip_docx
+from dispatch.supervision.slip import slip_docx
 from org.models import Unit
 
 

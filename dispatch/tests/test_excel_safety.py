@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEntry
 from conftest import client_for
-from dispatch import unit_excel
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.bulletins.figures import bulletin_figures
+from dispatch.bulletins.xlsx import bulletin_xlsx
 from dispatch.models import Problem, UnitReport
+from dispatch.reporting import excel as unit_excel
 from dispatch.tests.test_bulletin_figures import april as april
 from dispatch.tests.test_report_excel import (
     COL,

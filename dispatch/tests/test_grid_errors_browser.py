@@ -18,8 +18,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from core.models import Period
-from dispatch import services
 from dispatch.models import UnitReport
+from dispatch.periods import services
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 from projects.tests.browser import Tab

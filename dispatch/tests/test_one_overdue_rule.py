@@ -1,7 +1,7 @@
 """One count of days overdue, one escalation rule, and its SQL twin held to it.
 
 ``projects.rules.days_overdue`` is the only count of "逾期 N 天"; ``dispatch.rules.problem_escalation``
-the only escalation rule; ``dispatch.problems.level_q`` filters in the database and must pick
+the only escalation rule; ``dispatch.supervision.services.level_q`` filters in the database and must pick
 exactly the problems the rule puts at each level, for any day and any thresholds.
 """
 from __future__ import annotations
@@ -14,8 +14,9 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch import problems, rules
+from dispatch import rules
 from dispatch.models import Problem
+from dispatch.supervision import services as problems
 from org.models import Unit
 from projects import rules as light_rules
 from projects.models import Milestone
@@ -69,7 +70,9 @@ def test_the_sql_filter_is_the_rule(spread: list[Problem], shift: int, remind: i
             assert in_sql == by_rule, (level, on, remind, red)
 
 
+@pytest.mark.django_db
 def test_the_rule_in_words_uses_the_districts_numbers() -> None:
+    # No district settings saved: the deployment's environment values are the district's.
     with override_settings(DIAODU_PROBLEM_REMIND_DAYS=5, DIAODU_PROBLEM_RED_DAYS=10):
         words = problems.escalation_rule_in_words()
     assert words == rules.escalation_in_words(remind_days=5, red_days=10)

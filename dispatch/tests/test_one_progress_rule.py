@@ -18,8 +18,12 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from dispatch import checks, corrections, reporting, services, unit_excel
-from dispatch.services import DispatchError
+from dispatch.periods import services
+from dispatch.periods.services import DispatchError
+from dispatch.reporting import checks
+from dispatch.reporting import excel as unit_excel
+from dispatch.reporting import grid as reporting
+from dispatch.review import corrections
 from org.models import Unit, User
 from projects import rules
 from projects import services as project_services

@@ -19,10 +19,10 @@ from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 
-from dispatch import services
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_docx import bulletin_docx
-from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins.figures import bulletin_figures
+from dispatch.bulletins.xlsx import bulletin_xlsx
+from dispatch.periods import services
 from org.models import Unit, User
 from projects import excel, rules
 from projects.models import AnnualPlan, ProgressReport, Project

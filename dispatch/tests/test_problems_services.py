@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,9 +14,10 @@ from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEntry
 from core.models import Notification
-from dispatch import problems
-from dispatch.models import ExtensionRequest, Problem, ProblemStep
-from dispatch.services import ConcurrentChange, DispatchError
+from core.policies import can
+from dispatch.models import ExtensionRequest, Problem, ProblemStep, ReturnRequest
+from dispatch.periods.services import ConcurrentChange, DispatchError
+from dispatch.supervision import services as problems
 from org.models import Unit, User
 
 TODAY = dt.date(2026, 5, 15)
@@ -39,8 +42,14 @@ def new_problem(personas: dict[str, User], units: dict[str, Unit], make_project:
             by=personas["office"], project=project, description="征地补偿未到位", responsible_unit=units["town_a"],
             responsible_leader=personas["leader"], deadline=deadline, source=Problem.Source.DIRECT,
         )
+        if state == Problem.State.RETURNED:
+            problems.return_request(
+                problem=problem, version=problem.version, by=personas["reporter"], reason="非本单位"
+            )
+            request = ReturnRequest.objects.get(problem=problem, state=ReturnRequest.State.PENDING)
+            problems.return_decide(request=request, version=problem.version, by=personas["office"], approve=True)
         path = [Problem.State.HANDLING, Problem.State.ANSWERED, Problem.State.CLOSED]
-        for step in path[: path.index(state) + 1] if state != Problem.State.ASSIGNED else []:
+        for step in path[: path.index(state) + 1] if state in path else []:
             if step == Problem.State.HANDLING:
                 problems.problem_accept(problem=problem, version=problem.version, by=personas["reporter"])
             elif step == Problem.State.ANSWERED:
@@ -64,6 +73,16 @@ def _take(action: str, problem: Problem, user: User) -> Any:
     if action == "extension_decide":
         extension = ExtensionRequest.objects.get(problem=problem, state=ExtensionRequest.State.PENDING)
         return problems.extension_decide(extension=extension, version=version, by=user, approve=True)
+    if action == "return_request":
+        return problems.return_request(problem=problem, version=version, by=user, reason="非本单位职责")
+    if action == "return_decide":
+        request = ReturnRequest.objects.get(problem=problem, state=ReturnRequest.State.PENDING)
+        return problems.return_decide(request=request, version=version, by=user, approve=True)
+    if action == "reassign":
+        return problems.problem_reassign(
+            problem=problem, version=version, by=user, deadline=DEADLINE, text="说明", responsible_leader=None,
+            responsible_unit=Unit.objects.exclude(pk=problem.responsible_unit_id).first(),
+        )
     service = {"accept": problems.problem_accept, "answer": problems.problem_answer,
                "close": problems.problem_close, "send_back": problems.problem_send_back}[action]
     return service(problem=problem, version=version, by=user, text="说明")
@@ -77,12 +96,16 @@ ALLOWED: dict[str, tuple[str, set[str]]] = {
     "send_back": (Problem.State.ANSWERED, {"admin", "office"}),
     "extension_request": (Problem.State.HANDLING, {"reporter"}),
     "extension_decide": (Problem.State.HANDLING, {"admin", "office"}),
+    "return_request": (Problem.State.HANDLING, {"reporter"}),
+    "return_decide": (Problem.State.ASSIGNED, {"admin", "office"}),
+    "reassign": (Problem.State.RETURNED, {"admin", "office"}),
 }
 ROLES = ("admin", "office", "leader", "viewer", "reporter", "other_reporter")
 TARGET = {
     "accept": Problem.State.HANDLING, "answer": Problem.State.ANSWERED, "close": Problem.State.CLOSED,
     "send_back": Problem.State.HANDLING, "extension_request": Problem.State.HANDLING,
-    "extension_decide": Problem.State.HANDLING,
+    "extension_decide": Problem.State.HANDLING, "return_request": Problem.State.HANDLING,
+    "return_decide": Problem.State.RETURNED, "reassign": Problem.State.ASSIGNED,
 }
 
 
@@ -92,8 +115,8 @@ def test_each_step_by_each_role(
 ) -> None:
     start, allowed = ALLOWED[action]
     problem = new_problem(start)
-    if action == "extension_decide":
-        _take("extension_request", problem, personas["reporter"])
+    if action in ("extension_decide", "return_decide"):
+        _take(action.replace("decide", "request"), problem, personas["reporter"])
         problem.refresh_from_db()
     steps = problem.steps.count()
     if role in allowed:
@@ -124,7 +147,9 @@ def test_a_step_from_the_wrong_state_is_refused(
     action: str, state: str, personas: dict[str, User], new_problem: Callable[..., Problem]
 ) -> None:
     problem = new_problem(state)
-    user = personas["reporter"] if problems.TRANSITIONS[action].unit else personas["office"]
+    # Whoever the action's rule allows, so only the state can refuse it.
+    reporter = personas["reporter"]
+    user = reporter if can(reporter, problems.TRANSITIONS[action].rule, problem) else personas["office"]
     with pytest.raises(DispatchError) as raised:
         _take(action, problem, user)
     assert not isinstance(raised.value, ConcurrentChange)
@@ -320,3 +345,18 @@ class TestCreate:
         assert problem.project == project and problem.report == report
         with pytest.raises(DispatchError, match="不属于"):
             self._create(personas["office"], units, report=report, project=other)
+
+
+def test_problems_ask_the_policies_not_the_role() -> None:
+    """Who may act is a policy rule (dispatch/policies.py); the problem services and forms never compare roles."""
+    role_check = re.compile(
+        r"\.role\s*[!=]=|==\s*[\w.]*\.role\b|Role\.(ADMIN|OFFICE|LEADER|REPORTER|VIEWER)\b|\.is_office\b"
+    )
+    root = Path(problems.__file__).parent
+    found = [
+        f"{name}:{number}: {line.strip()}"
+        for name in ("services.py", "forms.py")
+        for number, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), 1)
+        if role_check.search(line)
+    ]
+    assert not found, "\n".join(found)

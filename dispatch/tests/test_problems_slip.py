@@ -16,9 +16,9 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from core.models import Period
-from dispatch import problems
 from dispatch.models import Problem
-from dispatch.slip import slip_docx
+from dispatch.supervision import services as problems
+from dispatch.supervision.slip import slip_docx
 from org.models import Unit, User
 
 TODAY = dt.date(2026, 5, 15)

@@ -127,7 +127,7 @@ def test_counts_follow_the_unit_filter(personas: dict[str, User], units: dict[st
                                        spread: dict[str, Problem]) -> None:
     response = client_for(personas["office"]).get(LIST, {"unit": units["town_a"].pk, "state": "assigned"})
     counts = {c["label"]: c["count"] for c in response.context["state_counts"]}
-    assert counts == {"已交办": 1, "办理中": 1, "已反馈": 0, "已办结": 0}
+    assert counts == {"已交办": 1, "办理中": 1, "已反馈": 0, "已办结": 0, "已退回": 0}
     assert response.context["total"] == 2
 
 

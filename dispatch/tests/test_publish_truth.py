@@ -21,11 +21,11 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from core.models import Period
-from dispatch import services
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_docx import bulletin_docx
+from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins.figures import bulletin_figures
 from dispatch.models import PeriodSnapshot, ProjectSnapshot, UnitReport
-from dispatch.services import DispatchError
+from dispatch.periods import services
+from dispatch.periods.services import DispatchError
 from org.models import Unit, User
 from projects import rules as light_rules
 from projects.models import AnnualPlan, Milestone, ProgressReport, Project

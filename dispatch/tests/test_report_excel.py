@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 from audit.models import AuditEntry
 from conftest import client_for, district_time
 from core.models import Period
-from dispatch import services, unit_excel
 from dispatch.models import UnitReport
+from dispatch.periods import services
+from dispatch.reporting import excel as unit_excel
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

@@ -16,8 +16,9 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from conftest import client_for, district_time
 from core.models import Period
-from dispatch import reporting, services
 from dispatch.models import UnitReport, UnitReportEvent
+from dispatch.periods import services
+from dispatch.reporting import grid as reporting
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

@@ -10,9 +10,10 @@ from django.urls import reverse
 from audit.models import AuditEntry
 from conftest import client_for
 from core.models import Notification, Period
-from dispatch import corrections, services
 from dispatch.models import CorrectionRequest, ProjectSnapshot
-from dispatch.services import ConcurrentChange, DispatchError
+from dispatch.periods import services
+from dispatch.periods.services import ConcurrentChange, DispatchError
+from dispatch.review import corrections
 from org.models import Unit, User
 from projects import services as project_services
 from projects.models import AnnualPlan, ProgressReport, Project

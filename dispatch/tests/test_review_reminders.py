@@ -13,8 +13,8 @@ from django.test import override_settings
 
 from conftest import make_user
 from core.models import Notification, Period
-from dispatch import reminders, services
 from dispatch.models import ReminderLog, UnitReport
+from dispatch.periods import reminders, services
 from org.models import Unit, User
 from org.workdays import WorkCalendar
 

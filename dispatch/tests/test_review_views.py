@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from conftest import client_for, make_user
 from core.models import Notification, Period
-from dispatch import services
 from dispatch.models import UnitReport
-from dispatch.reporting import unit_report_issues
+from dispatch.periods import services
+from dispatch.reporting.grid import unit_report_issues
 from org.models import Unit, User
 from projects.models import ProgressReport, Project
 

@@ -7,6 +7,7 @@ the National Day holiday with Saturday 10 October worked, and 31 October is a Sa
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +154,14 @@ def test_a_closed_problem_never_escalates() -> None:
 def test_severity_order() -> None:
     levels = sorted([RED, NONE, YELLOW, BLUE], key=rules.ESCALATION_SEVERITY.__getitem__)
     assert levels == [NONE, BLUE, YELLOW, RED]
+
+
+def test_there_is_one_escalation_rule() -> None:
+    """dispatch keeps no copy: its names are the tracked item's rule (core.tracking.escalation)."""
+    from core.tracking import escalation
+
+    assert problem_escalation is escalation.escalation
+    assert rules.escalation_in_words is escalation.escalation_in_words
+    assert rules.ESCALATION_SEVERITY is escalation.SEVERITY
+    source = Path(rules.__file__).read_text(encoding="utf-8")
+    assert "def problem_escalation" not in source and "ngettext" not in source

@@ -1,4 +1,4 @@
-"""dispatch.services: the period state machine, snapshots on publish, freezing, unit report review and locking."""
+"""dispatch.periods.services: the period state machine, snapshots on publish, freezing, review, locking."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from audit.models import AuditEntry
 from core.models import Period
-from dispatch import services
 from dispatch.models import PeriodSnapshot, ProjectSnapshot, UnitReport, UnitReportEvent
-from dispatch.services import ConcurrentChange, DispatchError
+from dispatch.periods import services
+from dispatch.periods.services import ConcurrentChange, DispatchError
 from org.models import Unit, User
 from projects import services as project_services
 from projects.models import AnnualPlan, ProgressReport, Project

@@ -1,4 +1,4 @@
-"""dispatch.snapshots and core.publication: typed, versioned snapshots, and the bulletin built from them.
+"""dispatch.periods.snapshots and core.publication: typed, versioned snapshots, and the bulletin built from them.
 
 The sha256 below are those of the April and March bulletins of the ``april`` fixture as the
 code before typed snapshots wrote them (reading ``data.get("…")``): the documents of a published
@@ -18,16 +18,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core import publication
 from core.models import Period
-from dispatch.bulletin import bulletin_figures
-from dispatch.bulletin_docx import bulletin_docx
-from dispatch.bulletin_xlsx import bulletin_xlsx
+from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins.figures import bulletin_figures
+from dispatch.bulletins.xlsx import bulletin_xlsx
 from dispatch.models import PeriodSnapshot, ProjectSnapshot
-from dispatch.snapshots import (
+from dispatch.periods.snapshots import (
+    Letterhead,
     PeriodFigures,
     ProjectFigures,
     SnapshotMilestone,
@@ -109,8 +111,9 @@ period_figures = st.builds(
     taken_on=st.none() | dates,
     as_of=dates,
 )
+letterheads = st.builds(Letterhead, district_name=texts, document_prefix=texts)
 STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
-    ProjectFigures.KIND: project_figures, PeriodFigures.KIND: period_figures,
+    ProjectFigures.KIND: project_figures, PeriodFigures.KIND: period_figures, Letterhead.KIND: letterheads,
 }
 
 
@@ -210,6 +213,44 @@ def test_old_rows_give_the_same_bulletins(april: dict[str, Any]) -> None:
         assert _hashes(april[key]) == expected, key
 
 
+def test_the_registered_builders_read_every_published_snapshot_typed(april: dict[str, Any]) -> None:
+    """Publishing ran dispatch's builders (core.publication); reading them back gives typed snapshots."""
+    for key in BEFORE:
+        period = april[key]
+        counts = publication.verify(period)
+        assert counts["dispatch.projects"] == ProjectSnapshot.objects.filter(period=period).count() > 0
+        assert counts["dispatch.period"] == 1
+        builders = {builder.name: builder for builder in publication.builders()}
+        projects = builders["dispatch.projects"].read(period)
+        assert all(isinstance(figures, ProjectFigures) for figures in projects)
+        assert [figures.name for figures in projects] == list(
+            ProjectSnapshot.objects.filter(period=period).order_by("code").values_list("data__name", flat=True)
+        )
+        (figures,) = builders["dispatch.period"].read(period)
+        assert isinstance(figures, PeriodFigures) and figures.as_of <= period.last_day
+
+
+def test_the_letterhead_is_frozen_at_publication(april: dict[str, Any], personas: dict[str, Any]) -> None:
+    """The administrator may rename the district later; the period's documents keep the names of their day."""
+    from core import district
+    from dispatch.periods.snapshots import letterhead
+
+    period = april["period"]
+    before = letterhead(period)
+    assert before == Letterhead(district_name=settings.DIAODU_DISTRICT_NAME,
+                                document_prefix=district.district().document_prefix)
+    district.district_settings_update(
+        values={"district_name": "新区", "bulletin_prefix": "新重项办"}, version=0, by=personas["admin"]
+    )
+    assert letterhead(period) == before
+    assert publication.verify(period)["dispatch.letterhead"] == 1
+    # A period published before letterheads were frozen prints the current names, as it always did.
+    from core.models import PublishedRecord
+
+    PublishedRecord.objects.filter(period=period).delete()
+    assert letterhead(period) == Letterhead(district_name="新区", document_prefix="新重项办")
+
+
 def test_a_period_published_without_its_period_row_still_has_a_bulletin(april: dict[str, Any]) -> None:
     period = april["period"]
     PeriodSnapshot.objects.filter(period=period).delete()
@@ -222,7 +263,7 @@ def test_a_period_published_without_its_period_row_still_has_a_bulletin(april: d
 def test_a_reader_asking_for_a_field_the_schema_lacks_fails_type_checking(tmp_path: Path) -> None:
     reader = tmp_path / "reader.py"
     reader.write_text(textwrap.dedent("""
-        from dispatch.snapshots import PeriodFigures, ProjectFigures
+        from dispatch.periods.snapshots import PeriodFigures, ProjectFigures
 
         def plan(figures: ProjectFigures) -> object:
             return figures.annual_plan_total

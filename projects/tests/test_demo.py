@@ -21,7 +21,8 @@ from dispatch.models import PeriodSnapshot, Problem, ProblemStep
 from org.demo import DEMO_LOGINS, DEMO_PASSWORD
 from org.models import Holiday, Unit, User
 from projects import rules, services
-from projects.demo import DEMO_CODE_PREFIX, LEADERS, bench_months
+from projects.bench import bench_months
+from projects.demo import DEMO_CODE_PREFIX, LEADERS
 from projects.models import AnnualPlan, Milestone, MilestoneTemplate, ProgressReport, Project
 
 TODAY = dt.date(2026, 11, 23)

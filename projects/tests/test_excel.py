@@ -132,15 +132,15 @@ def col(ws: Any, label: str) -> int:
 # --- the layout ---------------------------------------------------------------------------------
 
 def test_spec_covers_the_project_form_with_the_model_labels() -> None:
-    assert [c.field for c in excel.COLUMNS] == ProjectForm.Meta.fields
+    assert [c.key for c in excel.COLUMNS] == ProjectForm.Meta.fields
     for column in excel.COLUMNS:
-        assert column.label == str(Project._meta.get_field(column.field).verbose_name)
+        assert column.label == str(Project._meta.get_field(column.key).verbose_name)
 
 
 def test_spec_requires_what_the_form_requires(personas: dict[str, User]) -> None:
     form = ProjectForm(user=personas["office"], year=2026)
     required = {name for name, f in form.fields.items() if f.required}
-    assert {c.field for c in excel.COLUMNS if c.required} == required
+    assert {c.key for c in excel.COLUMNS if c.required} == required
 
 
 def test_template_layout(personas: dict[str, User]) -> None:

@@ -19,7 +19,7 @@ from audit.models import AuditEntry
 from conftest import client_for
 from core.models import Period
 from dispatch.models import ProjectSnapshot, UnitReport
-from dispatch.services import reportable_projects
+from dispatch.periods.services import reportable_projects
 from org.models import Unit, User
 from projects import services
 from projects.forms import ProjectForm

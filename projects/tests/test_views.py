@@ -28,6 +28,12 @@ TODAY = dt.date(2026, 5, 15)
 pytestmark = pytest.mark.usefixtures("clock")
 
 
+def written_around_services() -> None:
+    """Rows made with ``objects.create`` bypass the services, which keep the ledger's year figures:
+    rebuild them, as ``manage.py rebuild_year_figures`` would (test_year_figures.py covers the services)."""
+    services.year_figures_rebuild()
+
+
 def codes(response: Any) -> list[str]:
     return [p.code for p in response.context["page"]]
 
@@ -86,6 +92,7 @@ class TestLedgerFilters:
         AnnualPlan.objects.create(project=project, year=2026, amount=Decimal("1200"))
         ProgressReport.objects.create(project=project, year=2025, month=12, invested=Decimal("700"))
         ProgressReport.objects.create(project=project, year=2026, month=3, invested=Decimal("300"))
+        written_around_services()
         client = client_for(personas["office"])
         url = reverse("projects:ledger")
         rows = {p.code: p for p in client.get(url).context["page"]}
@@ -164,6 +171,7 @@ class TestLedgerSorting:
                          "plan": None if plan is None else Decimal(plan), "ytd": Decimal(ytd), "start": start,
                          "light": {"green": 0, "yellow": 1, "red": 2}[light],
                          "stage": ["planning", "preparing", "building", "completed", "producing"].index(stage)})
+        written_around_services()
         return made
 
     @pytest.mark.parametrize("column", ["code", "name", "total", "plan", "ytd", "start", "light", "stage"])
@@ -179,6 +187,34 @@ class TestLedgerSorting:
         response = client_for(personas["office"]).get(reverse("projects:ledger"), {"sort": sort})
         assert codes(response) == expected
         assert response.context["sort"] == sort
+
+    @pytest.mark.parametrize("sort", ["-plan", "-ytd"])
+    @pytest.mark.parametrize(("page_size", "walk"), [(3, 1000), (4, 1000), (3, 3)])
+    def test_the_first_pages_read_from_the_figure_index_match_a_full_sort(
+        self, sort: str, page_size: int, walk: int, personas: dict[str, User], make_project: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        from projects import selectors
+
+        # Ties, zeros, a negative (a correction) and projects with no figures at all. Six are above zero: pages
+        # of 3 end on that boundary, pages of 4 straddle it, and a walk of 3 rows sends page 2 the general way.
+        figures = ["5", "5", "3", None, "0", "7", "1", None, "-2", "5"]
+        for amount in figures:
+            project = make_project()
+            if amount is not None:
+                AnnualPlan.objects.create(project=project, year=2026, amount=Decimal(amount))
+                ProgressReport.objects.create(project=project, year=2026, month=2, invested=Decimal(amount))
+        written_around_services()
+        monkeypatch.setattr(selectors, "PAGE_SIZE", page_size)
+        monkeypatch.setattr(selectors, "INDEX_WALK_ROWS", walk)
+        client = client_for(personas["office"])
+        pages = range(1, -(-len(figures) // page_size) + 1)
+        url = reverse("projects:ledger")
+        listed = [code for n in pages for code in codes(client.get(url, {"sort": sort, "page": n}))]
+        top = ["006", "001", "002", "010", "003", "007"]
+        # No plan is empty (last); no year-to-date is zero, in code order with the zeros.
+        tail = ["005", "009", "004", "008"] if sort == "-plan" else ["004", "005", "008", "009"]
+        assert listed == [f"2026-T-{n}" for n in top + tail]
 
     def test_an_unknown_sort_falls_back_to_code(self, personas: dict[str, User], rows: list[dict[str, Any]]) -> None:
         response = client_for(personas["office"]).get(reverse("projects:ledger"), {"sort": "password"})
@@ -204,6 +240,7 @@ def populate(make_project: Any, units: dict[str, Unit], leader: User, count: int
         ProgressReport.objects.create(project=project, year=2026, month=2, invested=Decimal("0.5"))
         ProgressReport.objects.create(project=project, year=2025, month=12, invested=Decimal(99))
         made.append(project)
+    written_around_services()
     return made
 
 
@@ -247,6 +284,49 @@ class TestLedgerPagesAndTotals:
         assert "<html" not in body and project.code in body
         full = client_for(personas["office"]).get(reverse("projects:ledger"))
         assert "<html" in full.content.decode()
+
+    def test_the_htmx_table_reads_neither_the_filter_lists_nor_the_pending_requests(
+        self, personas: dict[str, User], make_project: Any
+    ) -> None:
+        make_project()
+        client = client_for(personas["office"])
+        client.get(reverse("projects:ledger"), HTTP_HX_REQUEST="true")  # warm up per-process caches
+        with CaptureQueriesContext(connection) as partial:
+            client.get(reverse("projects:ledger"), HTTP_HX_REQUEST="true")
+        sql = " ".join(q["sql"] for q in partial.captured_queries)
+        assert "projects_projectchange" not in sql  # the toolbar's badge is not in the table
+        assert 'FROM "org_unit"' not in sql and '"role" = ' not in sql  # nor are the filter's lists
+
+    def test_the_rows_show_labels_links_and_the_leaders_own_badge(
+        self, personas: dict[str, User], units: dict[str, Unit], make_project: Any
+    ) -> None:
+        mine = make_project(level="province", project_type="industry", stage="building", lead_unit=units["gxj"],
+                            town=units["town_a"], responsible_leader=personas["leader"], light="red",
+                            light_reasons=[["red", "<b>逾期</b>"], ["green", "正常"]])
+        body = client_for(personas["leader"]).get(reverse("projects:ledger")).content.decode()
+        row = body[body.index(f'<a href="{reverse("projects:detail", args=[mine.pk])}">{mine.code}</a>'):]
+        row = row[: row.index("</tr>")]
+        for text in ("省重点", "在建", str(units["gxj"]), str(units["town_a"]), str(personas["leader"]), "我包靠"):
+            assert text in row, text
+        assert '<span class="reason-red">&lt;b&gt;逾期&lt;/b&gt;</span>' in row and "正常" not in row
+        other = client_for(personas["office"]).get(reverse("projects:ledger")).content.decode()
+        assert "我包靠" not in other
+
+    def test_the_filter_lists_active_units_towns_and_leaders_by_their_names(
+        self, personas: dict[str, User], units: dict[str, Unit]
+    ) -> None:
+        units["fgj"].is_active = False
+        units["fgj"].save()
+        body = client_for(personas["office"]).get(reverse("projects:ledger"), {"lead_unit": units["gxj"].pk})
+        html = body.content.decode()
+        lead = html[html.index('<select name="lead_unit"'):]
+        lead = lead[: lead.index("</select>")]
+        assert f'<option value="{units["gxj"].pk}" selected>{units["gxj"]}</option>' in lead
+        assert f'value="{units["fgj"].pk}"' not in lead and '<option value="">全部</option>' in lead
+        town = html[html.index('<select name="town"'):]
+        town = town[: town.index("</select>")]
+        assert f'value="{units["town_a"].pk}"' in town and f'value="{units["gxj"].pk}"' not in town
+        assert f'<option value="{personas["leader"].pk}">{personas["leader"]}</option>' in html
 
     def test_the_query_count_does_not_grow_with_the_rows(
         self, personas: dict[str, User], units: dict[str, Unit], make_project: Any
@@ -319,6 +399,7 @@ class TestProjectPage:
         project = make_project()
         services.project_save(by=personas["office"], project=project, plans={2026: Decimal("800")})
         ProgressReport.objects.create(project=project, year=2026, month=3, invested=Decimal("90"))
+        written_around_services()
         response = client_for(personas["viewer"]).get(reverse("projects:detail", args=[project.pk]))
         assert response.context["rate"] == Decimal("11.3")  # 11.25 rounded half up
         assert "年度投资完成 11.3%" in response.content.decode()
@@ -386,6 +467,24 @@ class TestProjectPage:
         assert len(response.context["history"]) == 12
         assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
         assert len(many) <= 25
+
+
+    def test_it_reads_milestones_plans_and_reports_once(
+        self, personas: dict[str, User], project: Project, django_assert_max_num_queries: Any
+    ) -> None:
+        """The light, the progress table, the year's figures and the plans all come from one read of each."""
+        client = client_for(personas["office"])
+        url = reverse("projects:detail", args=[project.pk])
+        client.get(url)  # warm up per-process caches
+        # session, user, project, scope, changes, milestones, plans, reports, problems, the district's
+        # settings, notifications, units of the problems section, history, session save (3 with its savepoint);
+        # it was 22, with milestones read twice and the plan three times
+        with django_assert_max_num_queries(16) as captured:
+            response = client.get(url)
+        assert response.context["plan"] == Decimal("1300")
+        sql = [query["sql"] for query in captured.captured_queries]
+        for table in ("projects_milestone", "projects_annualplan", "projects_progressreport"):
+            assert sum(f'FROM "{table}"' in text for text in sql) == 1, table
 
 
 # --- create and edit ------------------------------------------------------------------------

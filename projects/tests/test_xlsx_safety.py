@@ -14,8 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 
 from audit.models import AuditEntry
+from core.excel import cells, guard
 from org.models import Unit, User
-from projects import excel, xlsx
+from projects import excel
 from projects.models import Project
 from projects.tests.test_excel import LABELS, download, error_rows, login, new_row, upload
 
@@ -47,9 +48,9 @@ def cells_with(workbook: Any, texts: list[str]) -> list[Any]:
 def test_set_value_keeps_a_text_starting_with_equals_as_text() -> None:
     wb = Workbook()
     ws = wb.active
-    cell = xlsx.put(ws, 1, 1, "=1+1")
+    cell = cells.put(ws, 1, 1, "=1+1")
     assert cell.data_type == "s" and cell.value == "=1+1"
-    assert xlsx.put(ws, 1, 2, xlsx.Formula("=1+1")).data_type == "f"
+    assert cells.put(ws, 1, 2, cells.Formula("=1+1")).data_type == "f"
     out = io.BytesIO()
     wb.save(out)
     with zipfile.ZipFile(out) as archive:
@@ -109,7 +110,7 @@ def test_a_typed_text_starting_with_equals_is_taken_as_text(personas: dict[str, 
     ws.append(LABELS)
     row = new_row("T-1")
     ws.append(row)
-    xlsx.put(ws, 2, LABELS.index("项目名称") + 1, PAYLOADS[0])
+    cells.put(ws, 2, LABELS.index("项目名称") + 1, PAYLOADS[0])
     out = io.BytesIO()
     wb.save(out)
     response = upload(login("office"), out.getvalue())
@@ -157,24 +158,24 @@ def test_a_zip_bomb_is_refused_in_well_under_a_second(personas: dict[str, User],
 
 def test_too_many_cells_are_counted_before_parsing(personas: dict[str, User], monkeypatch: Any) -> None:
     """Under the size and ratio caps, but more cells than the limit: refused from the raw XML."""
-    monkeypatch.setattr(xlsx, "MAX_CELLS", 1_000)
+    monkeypatch.setattr(guard, "MAX_CELLS", 1_000)
     response = upload(login("office"), _bomb(1_500))
     assert "1000 个单元格" in "".join(error_rows(response))
 
 
 def test_rows_over_the_limit_stop_the_reading(personas: dict[str, User], monkeypatch: Any) -> None:
-    monkeypatch.setattr(xlsx, "MAX_ROWS", 10)
+    monkeypatch.setattr(guard, "MAX_ROWS", 10)
     parsed: list[int] = []
-    real = xlsx.ReadCell
+    real = guard.ReadCell
 
-    def counting(value: Any, data_type: str) -> xlsx.ReadCell:
+    def counting(value: Any, data_type: str) -> guard.ReadCell:
         parsed.append(1)
         return real(value, data_type)
 
-    monkeypatch.setattr(xlsx, "ReadCell", counting)
-    workbook = xlsx.open_upload(SimpleUploadedFile("a.xlsx", _bomb(5_000)))
-    with pytest.raises(xlsx.FileRejected, match="超过上限 10 行"):
-        xlsx.read_sheet(workbook.worksheets[0], max_rows=xlsx.MAX_ROWS)
+    monkeypatch.setattr(guard, "ReadCell", counting)
+    workbook = guard.open_upload(SimpleUploadedFile("a.xlsx", _bomb(5_000)))
+    with pytest.raises(guard.FileRejected, match="超过上限 10 行"):
+        guard.read_sheet(workbook.worksheets[0], max_rows=guard.MAX_ROWS)
     workbook.close()
     assert len(parsed) < 100  # the header's cells and eleven rows, not five thousand
 

@@ -8,6 +8,10 @@ set, because the settings read the database from the environment at import. Each
 migrates its database, loads the dataset, and prints one JSON line of timings; the parent
 prints them side by side as a Markdown table (the one in docs/benchmarks.md).
 
+``--size all`` (or sizes separated by commas, e.g. ``--size 2000,20000``) measures the ledger and the
+project page at each size instead, each in a database of its own (the PostgreSQL ``diaodu_bench`` or
+the ``--database-url`` one, with ``_<size>`` appended), and prints one table with a row per size.
+
 The dispatch measurements (``--bulletin-projects``, 2,000 by default, 0 to skip) run in a
 database of their own, recreated every run (``bench_dispatch.sqlite3``, ``diaodu_bench_dispatch``,
 or the ``--database-url`` one's name with ``_dispatch`` appended): they open, close and publish
@@ -46,6 +50,15 @@ RESULT_PREFIX = "BENCH-RESULT "
 DEFAULT_SQLITE = f"sqlite:///{Path(settings.BASE_DIR) / 'bench.sqlite3'}"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/diaodu_bench"
 AIMS_MS = {"ledger": 150, "project": 100}
+SIZES = (2_000, 20_000, 100_000)  # --size all
+# The size table's columns: (heading, page label in _run_one, user role).
+SIZE_COLUMNS = [
+    ("ledger, first page", "ledger, first page", "office"),
+    ("ledger, all sorted by ytd", "ledger, all projects sorted by ytd", "office"),
+    ("ledger, filtered + sorted by ytd", "ledger, filtered + sorted by ytd", "office"),
+    ("ledger, HTMX partial sorted by plan", "ledger, HTMX partial (page 3, sorted by plan)", "office"),
+    ("project page", "project page (8 milestones, 12 reports)", "office"),
+]
 # The dispatch measurements: the bulletin's aim is on the median of its runs, the grid's on the p95.
 DISPATCH_AIMS_MS = {"bulletin": 5000, "grid": 300}
 GRID_PROJECTS = 200
@@ -67,6 +80,11 @@ class Command(BaseCommand):
             help="projects in the dispatch database (bulletin and reporting grid); 0 skips these measurements",
         )
         parser.add_argument("--dispatch-only", action="store_true", help="skip the 20,000-project page timings")
+        parser.add_argument(
+            "--size", default=None,
+            help="'all' (2000,20000,100000) or sizes separated by commas: the pages at each size in one table, "
+                 "each size in its own database (PostgreSQL unless --database-url); no dispatch measurements",
+        )
         parser.add_argument("--run-one", action="store_true", help="internal: measure the database in DATABASE_URL")
         parser.add_argument("--dispatch", action="store_true", help="internal: with --run-one, the dispatch cycle")
 
@@ -75,6 +93,9 @@ class Command(BaseCommand):
             run = _run_dispatch if options["dispatch"] else _run_one
             result = run(options, log=lambda line: self.stderr.write(f"  {line}"))
             self.stdout.write(RESULT_PREFIX + json.dumps(result, ensure_ascii=False))
+            return
+        if options["size"]:
+            self._sizes(options)
             return
         urls = [options["database_url"]] if options["database_url"] else [DEFAULT_SQLITE, DEFAULT_POSTGRES]
         results = []
@@ -107,6 +128,25 @@ class Command(BaseCommand):
             tables.append(_dispatch_table(dispatch_results))
         self.stdout.write("\n\n".join(tables))
 
+    def _sizes(self, options: dict[str, Any]) -> None:
+        """The page timings at each ``--size``, one database per size, printed as one table."""
+        sizes = _parse_sizes(options["size"])
+        url = options["database_url"] or DEFAULT_POSTGRES
+        results = []
+        for size in sizes:
+            sized = _sized_url(url, size)
+            self.stderr.write(f"== {sized}")
+            try:
+                # Named after the size: the benchmark's own database, even under a --database-url.
+                _prepare(sized, fresh=not options["reuse"], default=True)
+            except _Unavailable as error:
+                self.stderr.write(f"  skipped: {error}")
+                continue
+            results.append(self._child(sized, {**options, "projects": size}))
+        if not results:
+            raise CommandError("no database could be measured")
+        self.stdout.write(_size_table(results))
+
     def _child(self, url: str, options: dict[str, Any], *, dispatch: bool = False) -> dict[str, Any]:
         command = [
             sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--run-one",
@@ -130,6 +170,28 @@ class Command(BaseCommand):
 
 class _Unavailable(Exception):
     pass
+
+
+def _parse_sizes(text: str) -> list[int]:
+    if text.strip() == "all":
+        return list(SIZES)
+    try:
+        sizes = [int(part.replace("_", "")) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise CommandError(f"--size: 'all' or numbers separated by commas, not {text!r}") from error
+    if not sizes or min(sizes) < 100:
+        raise CommandError("--size: at least 100 projects (the pages need a reporter's town with a full project)")
+    return sizes
+
+
+def _sized_url(url: str, size: int) -> str:
+    """The database of one size beside ``url``: ``<file>_<size>.sqlite3`` or ``<database>_<size>``."""
+    config = dj_database_url.parse(url)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        path = Path(config["NAME"])
+        return f"sqlite:///{path.with_name(f'{path.stem}_{size}{path.suffix}')}"
+    name = config["NAME"]
+    return url[: url.rindex(name)] + f"{name}_{size}" + url[url.rindex(name) + len(name):]
 
 
 def _dispatch_url(url: str) -> str:
@@ -173,7 +235,7 @@ def _prepare(url: str, *, fresh: bool, default: bool) -> None:
 
 
 def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
-    from projects.demo import BENCH_CODE_PREFIX, bench_load
+    from projects.bench import BENCH_CODE_PREFIX, bench_load
     from projects.models import Milestone, ProgressReport, Project
 
     count, months = options["projects"], options["months"]
@@ -277,11 +339,12 @@ def _run_dispatch(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
     .xlsx, files kept) ``BULLETIN_RUNS`` times. Then one unit is made to lead 200 projects,
     this month's period opened, and its reporter's grid timed empty and with every row filled.
     """
-    from dispatch import jobs, reporting
-    from dispatch import services as dispatch_services
+    from dispatch.bulletins import jobs
     from dispatch.models import Bulletin
+    from dispatch.periods import services as dispatch_services
+    from dispatch.reporting import grid as reporting
     from org.models import Unit, User
-    from projects.demo import bench_load
+    from projects.bench import bench_load
     from projects.models import ProgressReport, Project
     from projects.services import today
 
@@ -407,6 +470,32 @@ def _table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"{result['database']}: {result['projects']} projects, {result['milestones']} milestones, "
             f"{result['reports']} monthly reports ({generated}); {result['machine']}"
+        )
+    lines.append(f"aims: p95 under {AIMS_MS['ledger']} ms for the ledger, {AIMS_MS['project']} ms for a project page")
+    return "\n".join(lines)
+
+
+def _size_table(results: list[dict[str, Any]]) -> str:
+    """One row per size: median / p95 ms of each page (✗ over the aim) and the query counts."""
+    head = "| projects | database | " + " | ".join(f"{title} p50 / p95 ms" for title, _label, _user in SIZE_COLUMNS)
+    lines = [head + " | queries (ledger / project) |", "|---:|---|" + "---:|" * (len(SIZE_COLUMNS) + 1)]
+    for result in results:
+        by_page = {(row["page"], row["user"]): row for row in result["rows"]}
+        cells = []
+        for _title, label, user in SIZE_COLUMNS:
+            row = by_page[(label, user)]
+            flag = "" if row["p95"] < AIMS_MS[row["kind"]] else " ✗"
+            cells.append(f"{row['median']} / {row['p95']}{flag}")
+        ledger_queries = by_page[(SIZE_COLUMNS[0][1], "office")]["queries"]
+        project_queries = by_page[(SIZE_COLUMNS[-1][1], "office")]["queries"]
+        lines.append(f"| {result['projects']:,} | {result['database']} | " + " | ".join(cells)
+                     + f" | {ledger_queries} / {project_queries} |")
+    lines.append("")
+    for result in results:
+        generated = f"generated in {result['generated_seconds']} s" if result["generated_seconds"] else "reused"
+        lines.append(
+            f"{result['projects']:,} projects: {result['milestones']} milestones, {result['reports']} monthly reports "
+            f"({generated}); {result['machine']}"
         )
     lines.append(f"aims: p95 under {AIMS_MS['ledger']} ms for the ledger, {AIMS_MS['project']} ms for a project page")
     return "\n".join(lines)

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dispatch.reminders import describe, reminders_send
-from dispatch.services import today
+from dispatch.periods.reminders import describe, reminders_send
+from dispatch.periods.services import today
 
 
 class Command(BaseCommand):

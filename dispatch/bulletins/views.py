@@ -1,0 +1,170 @@
+"""Dispatch views: the bulletin (调度通报) of a published period, its files and the meeting view.
+
+A published bulletin is for everyone logged in, reporters included; only the project office
+generates (or, explicitly, regenerates) it. Figures come from the period's snapshots only.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.models import Period
+from core.policies import can, require
+from dispatch.access import current_user
+from dispatch.bulletins import jobs
+from dispatch.bulletins.figures import BulletinFigures, NotPublished, bulletin_figures
+from dispatch.models import Bulletin
+from dispatch.periods.services import DispatchError
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _period(pk: int) -> Period:
+    return get_object_or_404(Period, pk=pk)
+
+
+def _bulletin(period: Period) -> Bulletin | None:
+    return Bulletin.objects.filter(period=period).first()
+
+
+def _figures(period: Period) -> BulletinFigures | None:
+    try:
+        return bulletin_figures(period)
+    except NotPublished:
+        return None
+
+
+def _status_context(request: HttpRequest, period: Period, bulletin: Bulletin | None) -> dict[str, Any]:
+    user = current_user(request)
+    active = bulletin is not None and bulletin.state in {Bulletin.State.PENDING, Bulletin.State.RUNNING}
+    stale = bulletin is not None and jobs.bulletin_is_stale(bulletin)
+    return {
+        "period": period,
+        "bulletin": bulletin,
+        # Polling stops once the job ends, or when its thread has evidently died.
+        "active": active and not stale,
+        "stale": stale,
+        "can_generate": can(user, "dispatch.generate_bulletin", period),
+        "download_names": jobs.download_names(period),
+    }
+
+
+@require_GET
+def bulletin_page(request: HttpRequest, pk: int) -> HttpResponse:
+    period = _period(pk)
+    figures = _figures(period)
+    bulletin = _bulletin(period)
+    context = {**_status_context(request, period, bulletin), "f": figures}
+    return render(request, "dispatch/bulletin_page.html", context)
+
+
+@require_POST
+def bulletin_generate(request: HttpRequest, pk: int) -> HttpResponse:
+    user = current_user(request)
+    require(user, "dispatch.generate_bulletin")
+    period = _period(pk)
+    regenerate = request.POST.get("regenerate") == "1"
+    try:
+        bulletin = jobs.bulletin_generate(period=period, by=user, regenerate=regenerate)
+    except DispatchError as exc:
+        messages.error(request, str(exc))
+    else:
+        if bulletin.state == Bulletin.State.FAILED:
+            messages.error(request, _("通报生成失败：%(error)s") % {"error": bulletin.error})
+        elif bulletin.state == Bulletin.State.DONE:
+            messages.success(request, _("%(period)s的通报已生成。") % {"period": period.label})
+        else:
+            messages.info(request, _("通报正在后台生成，完成后可下载。"))
+    return redirect("dispatch:bulletin", pk=period.pk)
+
+
+@require_GET
+def bulletin_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment the bulletin page polls while a generation runs."""
+    period = _period(pk)
+    return render(request, "dispatch/_bulletin_status.html", _status_context(request, period, _bulletin(period)))
+
+
+def _download(period: Period, kind: str) -> HttpResponse:
+    bulletin = _bulletin(period)
+    # The linked files are complete whatever the state: a regeneration running or failed keeps the
+    # previous files linked until new ones are complete.
+    if bulletin is None:
+        raise Http404
+    field, digest = (bulletin.docx, bulletin.docx_sha256) if kind == "docx" else (bulletin.xlsx, bulletin.xlsx_sha256)
+    if not field:
+        raise Http404
+    with field.open("rb") as handle:
+        data = handle.read()
+    # The kept file must be the one generated: a changed or damaged file is refused, not served.
+    if hashlib.sha256(data).hexdigest() != digest:
+        return HttpResponse(
+            _("文件校验失败：保存的通报文件与生成时不一致，请联系项目办重新生成。"), status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    docx_name, xlsx_name = jobs.download_names(period)
+    response = HttpResponse(data, content_type=DOCX_TYPE if kind == "docx" else XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(True, docx_name if kind == "docx" else xlsx_name) or ""
+    response["X-Content-SHA256"] = digest
+    return response
+
+
+@require_GET
+def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    return _download(_period(pk), "docx")
+
+
+@require_GET
+def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    return _download(_period(pk), "xlsx")
+
+
+def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
+    """The meeting's slides: the sections' summaries, each red project, each unit with open problems."""
+    slides: list[dict[str, Any]] = [
+        {"kind": "title"},
+        {"kind": "overview"},
+        {"kind": "investment"},
+        {"kind": "ranking", "ranking": f.towns},
+        {"kind": "ranking", "ranking": f.departments},
+        {"kind": "lights"},
+    ]
+    slides += [{"kind": "red", "project": p, "number": i} for i, p in enumerate(f.red, start=1)]
+    slides.append({"kind": "started"})
+    by_unit: dict[str, list[Any]] = {}
+    for problem in f.problems_open:
+        by_unit.setdefault(problem.unit, []).append(problem)
+    slides.append({"kind": "problems", "units": len(by_unit)})
+    # Units with the most overdue problem first, as the problems are already ordered.
+    slides += [{"kind": "unit", "unit": unit, "problems": items} for unit, items in by_unit.items()]
+    slides.append({"kind": "reporting"})
+    return slides
+
+
+@require_GET
+def meeting(request: HttpRequest, pk: int) -> HttpResponse:
+    period = _period(pk)
+    figures = _figures(period)
+    if figures is None:
+        messages.error(request, _("%(period)s尚未发布，发布后才能召开调度会。") % {"period": period.label})
+        return redirect(reverse("dispatch:bulletin", kwargs={"pk": period.pk}))
+    return render(request, "dispatch/meeting.html", {"period": period, "f": figures, "slides": _slides(figures)})
+
+
+urlpatterns: list[URLPattern] = [
+    path("periods/<int:pk>/bulletin/", bulletin_page, name="bulletin"),
+    path("periods/<int:pk>/bulletin/generate/", bulletin_generate, name="bulletin_generate"),
+    path("periods/<int:pk>/bulletin/status/", bulletin_status, name="bulletin_status"),
+    path("periods/<int:pk>/bulletin/docx/", bulletin_docx, name="bulletin_docx"),
+    path("periods/<int:pk>/bulletin/xlsx/", bulletin_xlsx, name="bulletin_xlsx"),
+    path("periods/<int:pk>/meeting/", meeting, name="meeting"),
+]

@@ -1,0 +1,162 @@
+"""The bulletin's Excel annex (附表): one sheet per table, Chinese headers in the first row.
+
+Numbers are numbers, not text, so the office can sum and sort them: money in 万元 with two
+decimals, rates in % with one decimal (an empty cell where a rate is not computed), counts
+as integers. The 说明 sheet says how each figure was computed. Every cell goes through the Excel
+kit's string cells (``core.excel.cells``): a name or a problem typed by people stays text. The
+layout keeps its own look, since its bytes are part of what publishing records (sha256).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from core.excel import cells
+from dispatch.bulletins.figures import BulletinFigures, Ranking, reproducible_zip
+
+MONEY_FORMAT = cells.MONEY_FORMAT
+RATE_FORMAT = "0.0"
+HEADER_FILL = PatternFill("solid", fgColor="EEF2F6")
+HEADER_FONT = Font(bold=True)
+MONEY, RATE, INT, TEXT, DATE = "money", "rate", "int", "text", "date"
+
+
+def _sheet(wb: Workbook, title: str, columns: Sequence[tuple[str, str, int]], rows: Sequence[Sequence[Any]]) -> None:
+    """``columns``: (header, kind, width in characters)."""
+    ws: Worksheet = wb.create_sheet(title=title[:31])
+    for c, (header, _kind, width) in enumerate(columns, start=1):
+        cell = cells.put(ws, 1, c, header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for r, values in enumerate(rows, start=2):
+        for c, ((_header, kind, _width), value) in enumerate(zip(columns, values, strict=True), start=1):
+            # Names and problems are typed by people: a text starting with "=" stays text.
+            cell = cells.put(ws, r, c, value)
+            if kind == MONEY:
+                cell.number_format = MONEY_FORMAT
+            elif kind == RATE:
+                cell.number_format = RATE_FORMAT
+            elif kind == DATE:
+                cell.number_format = cells.DATE_FORMAT
+            elif kind == TEXT:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "A2"
+
+
+def _ranking_sheets(wb: Workbook, ranking: Ranking) -> None:
+    _sheet(
+        wb, _("%(kind)s投资完成率排名") % {"kind": ranking.title},
+        [(_("名次"), INT, 6), (ranking.title, TEXT, 18), (_("项目数"), INT, 8), (_("年度计划投资(万元)"), MONEY, 16),
+         (_("累计完成投资(万元)"), MONEY, 16), (_("完成率(%)"), RATE, 10), (_("计算方法"), TEXT, 60)],
+        [[r.rank, r.unit, r.projects, r.plan, r.done, r.rate, r.explain] for r in ranking.by_investment],
+    )
+    _sheet(
+        wb, _("%(kind)s开工率排名") % {"kind": ranking.title},
+        [(_("名次"), INT, 6), (ranking.title, TEXT, 18), (_("项目数"), INT, 8), (_("应开工项目数"), INT, 12),
+         (_("已开工项目数"), INT, 12), (_("开工率(%)"), RATE, 10), (_("计算方法"), TEXT, 50)],
+        [[r.rank, r.unit, r.projects, r.due, r.started, r.rate, r.explain] for r in ranking.by_start],
+    )
+
+
+def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None = None) -> bytes:
+    """The annex; the same figures and publication time give the same bytes."""
+    f = figures
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(
+        wb, _("总体情况"),
+        [(_("级别"), TEXT, 12), *((label, INT, 8) for label in f.stage_labels), (_("合计"), INT, 8)],
+        [[row.label, *row.by_stage, row.total] for row in f.stage_level],
+    )
+    _sheet(
+        wb, _("开工率和投产率"),
+        [(_("指标"), TEXT, 10), (_("分子(个)"), INT, 10), (_("分母(个)"), INT, 10), (_("比率(%)"), RATE, 10),
+         (_("计算方法"), TEXT, 60)],
+        [[_("开工率"), f.start_rate.numerator, f.start_rate.denominator, f.start_rate.rate, f.start_rate.explain],
+         [_("投产率"), f.production_rate.numerator, f.production_rate.denominator, f.production_rate.rate,
+          f.production_rate.explain]],
+    )
+    _sheet(
+        wb, _("投资完成情况"),
+        [(_("类别"), TEXT, 12), (_("项目数"), INT, 8), (_("年度计划投资(万元)"), MONEY, 18),
+         (_("累计完成投资(万元)"), MONEY, 18), (_("完成率(%)"), RATE, 10), (_("序时进度(%)"), RATE, 12),
+         (_("落后序时进度(百分点)"), RATE, 14), (_("计算方法"), TEXT, 60)],
+        [[row.label, row.projects, row.plan, row.done, row.rate, f.schedule, row.gap, row.explain]
+         for row in (f.investment, *f.investment_by_level)],
+    )
+    _ranking_sheets(wb, f.towns)
+    _ranking_sheets(wb, f.departments)
+    _sheet(
+        wb, _("红黄灯项目"),
+        [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("灯"), TEXT, 6),
+         (_("级别"), TEXT, 8), (_("阶段"), TEXT, 8), (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12),
+         (_("包靠领导"), TEXT, 10), (_("年度计划投资(万元)"), MONEY, 16), (_("累计完成投资(万元)"), MONEY, 16),
+         (_("完成率(%)"), RATE, 10), (_("原因"), TEXT, 50), (_("滞后节点"), TEXT, 40)],
+        [[i, p.code, p.name, _("红灯") if p.light == "red" else _("黄灯"), p.level_label, p.stage_label, p.lead_unit,
+          p.town, p.leader, p.plan, p.done, p.rate, "；".join(p.reasons),
+          "；".join(_("%(name)s（计划%(date)s，逾期%(days)d天）") % {"name": m.name, "date": m.planned, "days": m.days}
+                   for m in p.milestones_behind)]
+         for i, p in enumerate(f.light_projects, start=1)],
+    )
+    _sheet(
+        wb, _("新开工项目"),
+        [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("级别"), TEXT, 8),
+         (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12), (_("开工日期"), DATE, 12),
+         (_("总投资(万元)"), MONEY, 16)],
+        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.date, p.total_investment]
+         for i, p in enumerate(f.started, start=1)],
+    )
+    _sheet(
+        wb, _("竣工项目"),
+        [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("级别"), TEXT, 8),
+         (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12), (_("总投资(万元)"), MONEY, 16)],
+        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.total_investment]
+         for i, p in enumerate(f.completed, start=1)],
+    )
+    _sheet(
+        wb, _("未办结问题"),
+        [(_("序号"), INT, 6), (_("问题"), TEXT, 40), (_("项目"), TEXT, 24), (_("责任单位"), TEXT, 14),
+         (_("责任领导"), TEXT, 10), (_("办结时限"), DATE, 12), (_("状态"), TEXT, 8), (_("逾期天数"), INT, 8),
+         (_("督办状态"), TEXT, 30)],
+        [[i, p.description, p.project, p.unit, p.leader, p.deadline, p.state_label, p.overdue_days,
+          p.escalation_text] for i, p in enumerate(f.problems_open, start=1)],
+    )
+    _sheet(
+        wb, _("已办结问题"),
+        [(_("序号"), INT, 6), (_("问题"), TEXT, 40), (_("项目"), TEXT, 24), (_("责任单位"), TEXT, 14),
+         (_("责任领导"), TEXT, 10), (_("办结时限"), DATE, 12), (_("办结日期"), DATE, 12)],
+        [[i, p.description, p.project, p.unit, p.leader, p.deadline, p.closed_on]
+         for i, p in enumerate(f.problems_closed, start=1)],
+    )
+    _sheet(
+        wb, _("迟报单位"),
+        [(_("序号"), INT, 6), (_("单位"), TEXT, 20), (_("月报状态"), TEXT, 10), (_("报送时间"), TEXT, 20)],
+        [[i, u.unit, u.state_label, u.submitted_at.strftime("%Y-%m-%d %H:%M") if u.submitted_at else _("未报送")]
+         for i, u in enumerate((*f.late_units, *f.unreported_units), start=1)],
+    )
+    _sheet(
+        wb, _("说明"),
+        [(_("序号"), INT, 6), (_("说明"), TEXT, 100)],
+        [
+            [1, _("%(title)s（%(number)s）附表，数据截至%(day)s，发布于%(published)s。") % {
+                "title": f.header.title, "number": f.header.number, "day": f.header.as_of.isoformat(),
+                "published": f.header.published_on.isoformat(),
+            }],
+            *([i, text] for i, text in enumerate((*f.definitions, *f.reporting, f.publication_note), start=2) if text),
+        ],
+    )
+    wb.properties.title = f.header.title
+    wb.properties.creator = f.header.office
+    when = published_at or dt.datetime.combine(f.header.published_on, dt.time(), tzinfo=dt.UTC)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return reproducible_zip(buffer.getvalue(), when)

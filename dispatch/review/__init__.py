@@ -1,0 +1,1 @@
+"""The project office's review: the period board, approving and returning reports, corrections."""

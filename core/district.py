@@ -235,6 +235,11 @@ class DistrictSettingsForm(forms.ModelForm[DistrictSettings]):
         if read_only:
             for field in self.fields.values():
                 field.disabled = True
+        elif (reason := half_month_lock_reason()):
+            # Once periods exist the choice is fixed: shown as it is, with the reason, not offered.
+            half = self.fields["report_half_month"]
+            half.disabled = True
+            half.help_text = reason
 
     def clean_report_half_month(self) -> bool:
         value = bool(self.cleaned_data.get("report_half_month"))

@@ -3,6 +3,7 @@ validation in words, who may change it, the half-month lock, and that the rules 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -230,14 +231,16 @@ def test_half_month_reporting_may_be_switched_while_no_period_exists(personas: d
 
 def test_half_month_reporting_is_refused_once_a_period_exists(personas: dict[str, User]) -> None:
     _open_period()
-    response = client_for(personas["admin"]).post(URL, _form(report_half_month="on"))
-    assert response.status_code == 200
-    assert "已开设调度期，不能再更改是否按半月报送" in response.content.decode()
+    # The page shows the choice fixed, with the reason; a crafted POST cannot switch it.
+    page = client_for(personas["admin"]).get(URL).content.decode()
+    assert re.search(r'<input[^>]*name="report_half_month"[^>]*disabled', page)
+    assert "已开设调度期，不能再更改是否按半月报送" in page
     with pytest.raises(district.DistrictSettingsError, match="已开设调度期"):
         district.district_settings_update(values={"report_half_month": True}, version=0, by=personas["admin"])
-    assert district.district().report_half_month is False
-    # The rest of the settings may still change.
-    assert client_for(personas["admin"]).post(URL, _form(problem_red_days="12")).status_code == 302
+    # The rest of the settings may still change; the half-month choice posted with them is ignored.
+    response = client_for(personas["admin"]).post(URL, _form(report_half_month="on", problem_red_days="12"))
+    assert response.status_code == 302
+    assert district.district().report_half_month is False and district.district().problem_red_days == 12
 
 
 def test_a_quarter_of_another_module_does_not_lock_half_month_reporting(personas: dict[str, User]) -> None:
@@ -331,3 +334,14 @@ def test_a_request_inside_a_scope_leaves_the_scope_working(personas: dict[str, U
     with CaptureQueriesContext(connection) as queries:
         district.district()
     assert len(queries.captured_queries) == 1
+
+
+def test_a_hostile_district_name_is_shown_as_text_on_every_page(personas: dict[str, User]) -> None:
+    """The name is printed in every page's header: it is escaped like any user text."""
+    district.district_settings_update(
+        values={"district_name": '<script>alert("x")</script>区'}, version=0, by=personas["admin"]
+    )
+    for user in ("admin", "office", "reporter"):
+        page = client_for(personas[user]).get("/projects/").content.decode()
+        assert '<script>alert("x")</script>' not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;区" in page

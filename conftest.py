@@ -7,14 +7,11 @@ whole session and copied into each test that asks for it (``demo_district``).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -27,6 +24,7 @@ from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.test import Client, override_settings
 
+from diaodu.tests.fakes import group_robot
 from org.models import Unit, User
 
 PASSWORD = "test-password-123"  # noqa: S105
@@ -81,29 +79,9 @@ def units(db: Any) -> dict[str, Unit]:
 
 @pytest.fixture
 def robot() -> Iterator[dict[str, Any]]:
-    """A DingTalk/WeCom-style group robot on localhost: ``received`` lists each post's JSON body and content type."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # the http.server API names it
-            length = int(self.headers["Content-Length"])
-            received.append({"body": json.loads(self.rfile.read(length)), "type": self.headers["Content-Type"]})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"errcode":0,"errmsg":"ok"}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield {"url": f"http://127.0.0.1:{server.server_address[1]}/robot/send?access_token=t", "received": received}
-    finally:
-        server.shutdown()
-        server.server_close()
+    """A DingTalk/WeCom-style group robot on localhost (diaodu/tests/fakes.py)."""
+    with group_robot() as fake:
+        yield fake
 
 
 def make_user(username: str, role: str, unit: Unit | None = None, **extra: Any) -> User:

@@ -14,6 +14,7 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import district
 from dispatch import rules
 from dispatch.models import Problem
 from dispatch.supervision import services as problems
@@ -63,7 +64,8 @@ def spread(units: dict[str, Unit]) -> list[Problem]:
 )
 def test_the_sql_filter_is_the_rule(spread: list[Problem], shift: int, remind: int, red: int) -> None:
     on = BASE + dt.timedelta(days=shift)
-    with override_settings(DIAODU_PROBLEM_REMIND_DAYS=remind, DIAODU_PROBLEM_RED_DAYS=red):
+    # One reading of the district's settings for the example, as a request or a task has.
+    with override_settings(DIAODU_PROBLEM_REMIND_DAYS=remind, DIAODU_PROBLEM_RED_DAYS=red), district.scope():
         for level in problems.LEVELS:
             in_sql = set(Problem.objects.filter(problems.level_q(level, on)).values_list("pk", flat=True))
             by_rule = {p.pk for p in spread if problems.escalation(p, on).level == level}

@@ -273,11 +273,6 @@ class ProblemStep(TrackedEvent):
 class ExtensionRequest(ExtensionRequestBase):
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="extensions")
 
-    class Meta:
-        verbose_name = _("延期申请")
-        verbose_name_plural = _("延期申请")
-        ordering = ["-requested_at"]
-
     def __str__(self) -> str:
         return f"{self.problem_id} → {self.new_deadline}"
 
@@ -286,11 +281,6 @@ class ReturnRequest(ReturnRequestBase):
     """The responsible unit says a problem is not theirs; approved, it goes back to the office to reassign."""
 
     problem = models.ForeignKey(Problem, on_delete=models.CASCADE, related_name="returns")
-
-    class Meta:
-        verbose_name = _("退回申请")
-        verbose_name_plural = _("退回申请")
-        ordering = ["-requested_at"]
 
     def __str__(self) -> str:
         return f"{self.problem_id} {self.get_state_display()}"

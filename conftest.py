@@ -104,7 +104,7 @@ def personas(units: dict[str, Unit]) -> dict[str, User]:
 @pytest.fixture
 def make_project(units: dict[str, Unit]) -> Any:
     from projects.models import Project
-    from projects.services import name_initials
+    from projects.services import name_initials, search_name
 
     counter = {"n": 0}
 
@@ -124,6 +124,7 @@ def make_project(units: dict[str, Unit]) -> Any:
         }
         values.update(fields)
         values["initials"] = name_initials(values["name"])
+        values["search_name"] = search_name(values["name"])
         return Project.objects.create(**values)
 
     return make

@@ -34,6 +34,7 @@ class AuditEntry(models.Model):
         WITHDRAW = "withdraw", _("退库")
         CORRECTION = "correction", _("更正")
         BULLETIN = "bulletin", _("通报")
+        LIST_IMPORT = "list-import", _("清单导入")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -46,6 +47,19 @@ def _display(instance: models.Model, field: models.Field[Any, Any]) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=512)
+def _fields(
+    model: type[models.Model], language: str | None
+) -> tuple[tuple[models.Field[Any, Any], str, dict[Any, str] | None], ...]:
+    """The editable concrete fields of ``model`` with their labels and choice labels, in ``language``."""
+    return tuple(
+        (field, str(field.verbose_name),
+         {key: str(label) for key, label in field.flatchoices} if field.choices else None)
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.editable
+    )
+
+
 # History is evidence read by everyone: labels and choice names are kept in the district's
 # language whatever the language of the user who made the change.
 @translation.override(settings.LANGUAGE_CODE)
@@ -54,10 +68,22 @@ def audit_snapshot(instance: models.Model | None, *, exclude: frozenset[str] = f
     if instance is None:
         return {}
     snapshot: Snapshot = {}
-    for field in instance._meta.concrete_fields:
-        if field.primary_key or not field.editable or field.name in exclude:
+    for field, label, choices in _fields(type(instance), translation.get_language()):
+        if field.name in exclude:
             continue
-        snapshot[field.name] = (str(field.verbose_name), _display(instance, field))
+        if choices is not None:
+            # As get_FOO_display gives it, from labels translated once per model (an import of
+            # 10,000 rows would otherwise translate 100,000 labels).
+            value = getattr(instance, field.attname)
+            snapshot[field.name] = (label, choices.get(value, "" if value is None else str(value)))
+        else:
+            snapshot[field.name] = (label, _display(instance, field))
+    if instance.pk is not None:
+        # Many-to-many fields (a project's co-units) as the sorted names, one query each.
+        for m2m in instance._meta.many_to_many:
+            if m2m.editable and m2m.name not in exclude:
+                names = sorted(str(related) for related in getattr(instance, m2m.name).all())
+                snapshot[m2m.name] = (str(m2m.verbose_name), "、".join(names))
     return snapshot
 
 

@@ -108,7 +108,9 @@ def bench_load(
             start = as_of + dt.timedelta(days=rng.randint(-500, -20) if started else rng.randint(-60, 300))
             batch.append(Project(
                 code=f"{BENCH_CODE_PREFIX}{n + 1:06d}", name=f"{prefix}{base}",
-                initials=(initials_of(prefix) + initials_of(base))[:100], level=level, project_type=ptype,
+                initials=(initials_of(prefix) + initials_of(base))[:100],
+                search_name=services.search_name(f"{prefix}{base}"),
+                level=level, project_type=ptype,
                 industry=industry, stage=stage, owner=owner, content="", location=prefix,
                 construction=Construction.CONTINUING if start.year < year else Construction.NEW,
                 total_investment=_wan(rng.uniform(3_000, 300_000), 10), planned_start=start,

@@ -642,6 +642,7 @@ def _create_projects(units: dict[str, Unit], users: dict[str, User], as_of: dt.d
                 code=f"{DEMO_CODE_PREFIX}{year}-{index + 1:03d}",
                 name=name,
                 initials=services.name_initials(name),
+                search_name=services.search_name(name),
                 level=level,
                 project_type=ptype,
                 industry=industry_name,

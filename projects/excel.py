@@ -13,6 +13,7 @@ with its row and column, and only a file without problems is saved, in one trans
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,7 +53,16 @@ from core.policies import can
 from org.models import Unit, User
 from projects import rules, services
 from projects.forms import ProjectForm
-from projects.models import Construction, Level, Light, Project, ProjectType, Stage
+from projects.models import (
+    Construction,
+    FundingSource,
+    Level,
+    Light,
+    Project,
+    ProjectCategory,
+    ProjectType,
+    Stage,
+)
 
 SHEET = "重点项目"
 NOTES_SHEET = "填写说明"
@@ -71,13 +81,13 @@ LIGHT_AS_OF_LABEL = "灯色计算日期"
 
 # Shorter forms people type for the level, besides the display labels.
 CHOICE_ALIASES: dict[str, dict[str, str]] = {
-    "level": {"省": Level.PROVINCE, "市": Level.CITY, "区": Level.DISTRICT,
-              "省级": Level.PROVINCE, "市级": Level.CITY, "区级": Level.DISTRICT},
+    "level": {"国家": Level.NATIONAL, "省": Level.PROVINCE, "市": Level.CITY, "区": Level.DISTRICT,
+              "国家级": Level.NATIONAL, "省级": Level.PROVINCE, "市级": Level.CITY, "区级": Level.DISTRICT},
 }
 CHOICE_ENUMS: dict[str, type[enum.Enum]] = {
     "level": Level, "project_type": ProjectType, "stage": Stage, "construction": Construction,
 }
-NAMED = ("responsible_leader", "lead_unit", "town")
+NAMED = ("responsible_leader", "lead_unit", "town", "category", "funding_source")
 
 
 def plan_label(year: int) -> str:
@@ -175,6 +185,12 @@ COLUMNS: tuple[Column, ...] = (
     _text("name", N_("项目名称"), True, 30, gettext_lazy("最多100字。")),
     _choice("level", N_("项目级别"), gettext_lazy("也可填 省、市、区。")),
     _choice("project_type", N_("项目类型")),
+    _named("category", N_("项目类别"), gettext_lazy("类别名称"), False, 10,
+           gettext_lazy("如 工业、文旅、民生实事，见“可选值”表；类别由系统管理员维护。")),
+    Column("livelihood", N_("民生实事项目"), parse_bool, False, _help(_CHOOSE, gettext_lazy("留空视为“否”。")),
+           choices=(YES, NO), width=10),
+    _named("funding_source", N_("资金来源"), gettext_lazy("资金来源名称"), False, 10,
+           gettext_lazy("如 政府投资、社会投资、专项债，见“可选值”表。")),
     _text("industry", N_("所属行业"), False, 12, gettext_lazy("最多40字。")),
     _choice("stage", N_("项目阶段"), gettext_lazy("在建、竣工、投产的项目必须填写实际开工日期。")),
     _choice("construction", N_("建设性质")),
@@ -193,10 +209,13 @@ COLUMNS: tuple[Column, ...] = (
     _date("planned_start", N_("计划开工日期")),
     _date("planned_completion", N_("计划竣工日期"), gettext_lazy("不能早于计划开工日期。")),
     _date("actual_start", N_("实际开工日期"), gettext_lazy("不能晚于今天。")),
+    _text("period_text", N_("建设年限(原文)"), False, 14, gettext_lazy("清单上的写法，如 2025-2027；最多60字。")),
     _named("responsible_leader", N_("包靠区领导"), gettext_lazy("姓名"), False, 12,
            gettext_lazy("填区领导的姓名；重名时填其用户名。见“可选值”表。")),
     _named("lead_unit", N_("牵头单位"), gettext_lazy("单位名称"), True, 18,
            gettext_lazy("填单位全称或简称，见“可选值”表。部门的填报员只能填本单位。")),
+    _named("co_units", N_("配合单位"), gettext_lazy("单位名称"), False, 18,
+           gettext_lazy("可填多个，用“、”分隔；只有项目办导入时生效。配合单位能看到项目并填报进度。")),
     _named("town", N_("属地镇街"), gettext_lazy("镇街名称"), False, 12,
            gettext_lazy("填镇街全称或简称，见“可选值”表。")),
     _text("service_officer", N_("服务专员"), False, 10, gettext_lazy("最多30字。")),
@@ -259,6 +278,12 @@ class Lookups:
         self.active_units = [u for u in units if u.is_active]
         self.active_towns = [u for u in self.active_units if u.kind == Unit.Kind.TOWN]
         self.active_leaders = [u for u in leaders if can(u, "projects.be_leader")]
+        categories = list(ProjectCategory.objects.all())
+        sources = list(FundingSource.objects.all())
+        self.category_names = _name_index(categories, lambda c: [c.name])
+        self.funding_names = _name_index(sources, lambda f: [f.name])
+        self.active_categories = [c for c in categories if c.is_active]
+        self.active_funding = [f for f in sources if f.is_active]
 
     def leader_label(self, user: User) -> str:
         """The leader's name as written in a file: the full name unless another leader shares it."""
@@ -274,6 +299,22 @@ class Lookups:
 
     def leader(self, value: Any) -> User | None:
         return self._find(value, self.leader_names, _("区领导"))
+
+    def category(self, value: Any) -> ProjectCategory | None:
+        return self._find(value, self.category_names, _("项目类别"))
+
+    def funding(self, value: Any) -> FundingSource | None:
+        return self._find(value, self.funding_names, _("资金来源"))
+
+    def units(self, value: Any) -> list[Unit]:
+        """Several unit names separated by 、，, ; or spaces (配合单位)."""
+        text = parse_text(value) or ""
+        found: list[Unit] = []
+        for name in re.split(r"[、，,;；\s]+", text):
+            unit = self.unit(name) if name else None
+            if unit is not None and unit not in found:
+                found.append(unit)
+        return found
 
     @staticmethod
     def _find(value: Any, index: Mapping[str, list[Any]], what: str) -> Any:
@@ -307,7 +348,10 @@ def _written_spec(lookups: Lookups) -> SheetSpec:
     changes: dict[str, dict[str, Any]] = {name: {"choices": choice_labels(name)} for name in CHOICE_ENUMS}
     counts = {"lead_unit": len(lookups.active_units), "town": len(lookups.active_towns),
               "responsible_leader": len(lookups.active_leaders)}
-    for name, letter in zip(("lead_unit", "town", "responsible_leader"), "ABC", strict=True):
+    counts["category"] = len(lookups.active_categories)
+    counts["funding_source"] = len(lookups.active_funding)
+    for name, letter in zip(("lead_unit", "town", "responsible_leader", "category", "funding_source"), "ABCDE",
+                            strict=True):
         if counts[name]:
             changes[name] = {"choices": f"'{OPTIONS_SHEET}'!${letter}$2:${letter}${counts[name] + 1}"}
     return SPEC.with_columns(**changes)
@@ -360,8 +404,11 @@ def _cell_value(project: Project, key: str, choices: Mapping[str, Mapping[str, s
     value = getattr(project, key)
     if key in choices:
         return choices[key].get(value, value)
-    if key == "is_special_bond":
+    if key in {"is_special_bond", "livelihood"}:
         return YES if value else NO
+    if key == "co_units":
+        # Prefetched by the export; names in the order they were chosen in.
+        return "、".join(unit.name for unit in value.all()) or None
     if key == "responsible_leader":
         return lookups.leader_label(value) if value is not None else None
     if key in NAMED:
@@ -371,16 +418,20 @@ def _cell_value(project: Project, key: str, choices: Mapping[str, Mapping[str, s
 
 def _write_options(wb: Any, lookups: Lookups) -> None:
     ws = wb.create_sheet(OPTIONS_SHEET)
-    for letter in "ABC":
+    for letter in "ABCDE":
         ws.column_dimensions[letter].width = 24
-    titles = (_("牵头单位"), _("属地镇街"), _("包靠区领导"))
+    titles = (_("牵头单位"), _("属地镇街"), _("包靠区领导"), _("项目类别"), _("资金来源"))
     ws.append([cells.header_cell(ws, text, cells.OPTIONAL_FILL) for text in titles])
-    units = [u.name for u in lookups.active_units]
-    towns = [u.name for u in lookups.active_towns]
-    leaders = [lookups.leader_label(u) for u in lookups.active_leaders]
-    for index in range(max(len(units), len(towns), len(leaders))):
+    lists = (
+        [u.name for u in lookups.active_units],
+        [u.name for u in lookups.active_towns],
+        [lookups.leader_label(u) for u in lookups.active_leaders],
+        [c.name for c in lookups.active_categories],
+        [f.name for f in lookups.active_funding],
+    )
+    for index in range(max(len(names) for names in lists)):
         # Names are typed by people: written as text (see core.excel.cells).
-        cells.append(ws, [names[index] if index < len(names) else None for names in (units, towns, leaders)])
+        cells.append(ws, [names[index] if index < len(names) else None for names in lists])
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -394,6 +445,7 @@ class _Outcome:
     project: Project
     plans: dict[int, Decimal]
     status: str
+    co_units: list[Unit] | None = None  # None: the co-units stay as they are
 
 
 class LedgerImport:
@@ -418,6 +470,9 @@ class LedgerImport:
         parsers["lead_unit"] = lambda value: self.lookups.unit(value)
         parsers["town"] = lambda value: self.lookups.town(value)
         parsers["responsible_leader"] = lambda value: self.lookups.leader(value)
+        parsers["category"] = lambda value: self.lookups.category(value)
+        parsers["funding_source"] = lambda value: self.lookups.funding(value)
+        parsers["co_units"] = lambda value: self.lookups.units(value)
         return SPEC.bind(**parsers)
 
     def run(self, upload: Any) -> ImportReport:
@@ -499,6 +554,14 @@ class LedgerImport:
                 continue  # the cell's own error says it better
             for message in messages:
                 sheet.error(number, name if name in BY_FIELD else None, str(message))
+        co_units: list[Unit] | None = None
+        if "co_units" in parsed and "co_units" not in bad:
+            wanted = {unit.pk for unit in parsed["co_units"]}
+            current = {unit.pk for unit in original.co_units.all()} if original is not None else set()
+            if "co_units" in form.fields:
+                co_units = list(parsed["co_units"])
+            elif wanted != current:
+                sheet.error(number, "co_units", _("配合单位只有项目办可以设定，请保持原值或留空。"))
         total = form.cleaned_data.get("total_investment") if valid else parsed.get("total_investment")
         for year, amount in plans.items():
             if total is not None and amount > total:
@@ -507,9 +570,13 @@ class LedgerImport:
             return None
         project = form.instance
         if original is None:
-            return _Outcome(project, plans, _Outcome.CREATED)
-        changed = before != audit_snapshot(project) or any(old_plans.get(y) != a for y, a in plans.items())
-        return _Outcome(project, plans, _Outcome.UPDATED if changed else _Outcome.UNCHANGED)
+            return _Outcome(project, plans, _Outcome.CREATED, co_units)
+        changed = (
+            before != audit_snapshot(project)
+            or any(old_plans.get(y) != a for y, a in plans.items())
+            or (co_units is not None and {u.pk for u in co_units} != {u.pk for u in original.co_units.all()})
+        )
+        return _Outcome(project, plans, _Outcome.UPDATED if changed else _Outcome.UNCHANGED, co_units)
 
     @staticmethod
     def _form_data(original: Project | None, parsed: Mapping[str, Any], bad: set[str]) -> dict[str, Any]:
@@ -518,7 +585,12 @@ class LedgerImport:
         for name, value in parsed.items():
             if name in bad:
                 continue
-            data[name] = value.pk if isinstance(value, (Unit, User)) else value
+            if isinstance(value, list):
+                data[name] = sorted(item.pk for item in value)
+            else:
+                data[name] = value.pk if isinstance(value, (Unit, User, ProjectCategory, FundingSource)) else value
+        if original is not None and "co_units" in data and "co_units" not in parsed:
+            data["co_units"] = sorted(unit.pk for unit in data["co_units"])  # model_to_dict gives the units
         return {name: value for name, value in data.items() if value is not None}
 
     def _adjust_form(self, form: ProjectForm, original: Project | None) -> None:
@@ -549,7 +621,10 @@ class LedgerImport:
         """Runs in the import's transaction: a database error rolls every row back."""
         for outcome in outcomes:
             if outcome.status != _Outcome.UNCHANGED:
-                services.project_save(by=self.user, project=outcome.project, plans=outcome.plans, source="excel")
+                services.project_save(
+                    by=self.user, project=outcome.project, plans=outcome.plans, source="excel",
+                    co_units=outcome.co_units,
+                )
         report = sheet.report
         report.created = sum(1 for o in outcomes if o.status == _Outcome.CREATED)
         report.updated = sum(1 for o in outcomes if o.status == _Outcome.UPDATED)

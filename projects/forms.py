@@ -21,12 +21,14 @@ from core.policies import can
 from org.models import Unit, User
 from projects import rules
 from projects.models import (
+    FundingSource,
     LedgerState,
     Level,
     Milestone,
     MilestoneTemplate,
     ProgressReport,
     Project,
+    ProjectCategory,
     ProjectType,
     Stage,
 )
@@ -58,10 +60,11 @@ class ProjectForm(forms.ModelForm[Project]):
     class Meta:
         model = Project
         fields = [
-            "code", "name", "level", "project_type", "industry", "stage", "construction", "is_special_bond",
-            "owner", "owner_contact", "owner_phone", "content", "location", "latitude", "longitude",
+            "code", "name", "level", "project_type", "category", "livelihood", "funding_source", "industry", "stage",
+            "construction", "is_special_bond", "owner", "owner_contact", "owner_phone", "content", "location",
+            "latitude", "longitude",
             "total_investment", "invested_before", "planned_start", "planned_completion", "actual_start",
-            "responsible_leader", "lead_unit", "town", "service_officer", "remarks",
+            "period_text", "responsible_leader", "lead_unit", "co_units", "town", "service_officer", "remarks",
         ]
         widgets = {
             "planned_start": DATE_WIDGET,
@@ -97,6 +100,13 @@ class ProjectForm(forms.ModelForm[Project]):
         else:
             _model_choice(self, "lead_unit").queryset = units
         _model_choice(self, "town").queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+        _model_choice(self, "category").queryset = ProjectCategory.objects.filter(is_active=True)
+        _model_choice(self, "funding_source").queryset = FundingSource.objects.filter(is_active=True)
+        if can(user, "projects.decide_changes"):
+            self.fields["co_units"].queryset = units  # type: ignore[attr-defined]
+        else:
+            # Who else sees and reports on a project is the office's decision (shown on the project page).
+            del self.fields["co_units"]
         self.user = user
         if not can(user, "projects.decide_changes") and self.instance.pk and not self.proposing:
             # Shown read-only: Django ignores a disabled field's posted value and keeps the

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,7 @@ ZERO = Decimal("0.00")
 
 
 class Level(models.TextChoices):
+    NATIONAL = "national", _("国家重点")
     PROVINCE = "province", _("省重点")
     CITY = "city", _("市重点")
     DISTRICT = "district", _("区重点")
@@ -70,6 +71,46 @@ class LedgerState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已退库")
 
 
+class ProjectCategory(models.Model):
+    """A finer category of projects (工业, 文旅, 现代农业, 商贸物流, 基础设施, 民生实事…), kept by the
+    administrator, beside the fixed project type the rules use. ``livelihood`` marks the categories
+    whose projects count as 民生实事; a project's own flag is set from it when it is imported."""
+
+    # A starting list comes from a data migration: a restore (core.backup) replaces it with the archive's.
+    seeded_by_migrations = True
+
+    name = models.CharField(_("类别名称"), max_length=30, unique=True)
+    livelihood = models.BooleanField(_("民生实事类别"), default=False)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("项目类别")
+        verbose_name_plural = _("项目类别")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FundingSource(models.Model):
+    """Where a project's money comes from (政府投资, 社会投资, 专项债…), kept by the administrator."""
+
+    seeded_by_migrations = True
+
+    name = models.CharField(_("资金来源"), max_length=30, unique=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("资金来源")
+        verbose_name_plural = _("资金来源")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ProjectQuerySet(models.QuerySet["Project"]):
     def in_ledger(self) -> ProjectQuerySet:
         """The live ledger: approved and not withdrawn. What is listed, mapped, reported and counted."""
@@ -84,7 +125,9 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         if can(user, "projects.unit_scoped"):
             if user.unit_id is None:
                 return self.none()
-            return self.filter(Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id))
+            # A co-unit (配合单位) sees the project too; ``Exists`` keeps one row per project.
+            co_unit = Project.co_units.through.objects.filter(project_id=OuterRef("pk"), unit_id=user.unit_id)
+            return self.filter(Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id) | Exists(co_unit))
         return self.all()
 
     def editable_by(self, user: User) -> ProjectQuerySet:
@@ -140,6 +183,9 @@ class Project(models.Model):
     name = models.CharField(_("项目名称"), max_length=100)
     # Pinyin initials of the name, derived on save, so "gxq" finds 高新区….
     initials = models.CharField(max_length=100, editable=False, db_index=True, blank=True)
+    # The name folded (simplified characters, half-width, lower case), derived on save, so that 医院
+    # finds a list's 醫院 and "ａｂｃ" finds "ABC", and a list's row finds its project; the name stays as typed.
+    search_name = models.CharField(max_length=100, editable=False, blank=True, db_index=True)
     level = models.CharField(_("项目级别"), max_length=10, choices=Level.choices)
     project_type = models.CharField(_("项目类型"), max_length=16, choices=ProjectType.choices)
     industry = models.CharField(_("所属行业"), max_length=40, blank=True)
@@ -148,6 +194,15 @@ class Project(models.Model):
         _("建设性质"), max_length=10, choices=Construction.choices, default=Construction.NEW
     )
     is_special_bond = models.BooleanField(_("专项债项目"), default=False)
+    category = models.ForeignKey(
+        ProjectCategory, verbose_name=_("项目类别"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    livelihood = models.BooleanField(_("民生实事项目"), default=False)
+    funding_source = models.ForeignKey(
+        FundingSource, verbose_name=_("资金来源"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="projects",
+    )
     owner = models.CharField(_("业主单位"), max_length=100, blank=True)
     owner_contact = models.CharField(_("业主联系人"), max_length=30, blank=True)
     owner_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
@@ -180,6 +235,12 @@ class Project(models.Model):
         "org.Unit", verbose_name=_("属地镇街"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="town_projects", limit_choices_to={"kind": "town"},
     )
+    co_units = models.ManyToManyField(
+        "org.Unit", verbose_name=_("配合单位"), blank=True, related_name="co_projects",
+        help_text=_("与牵头单位一起负责的单位：能看到项目，也可以填报进度。"),
+    )
+    # 建设年限 as the list wrote it ("2022-2023", "建设工期2年"); the planned dates are what it was read as.
+    period_text = models.CharField(_("建设年限(原文)"), max_length=60, blank=True)
     service_officer = models.CharField(_("服务专员"), max_length=30, blank=True)
     remarks = models.TextField(_("备注"), blank=True)
 
@@ -450,3 +511,43 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.year}-{self.month:02d}"
+
+
+class ImportProfile(models.Model):
+    """How the lists from one source are read (导入方案): which column is which field, what each
+    unknown value in them stands for, the defaults for fields the list lacks and the exchange rates
+    used, saved under a name so that next month's file from the same source imports in one step.
+
+    ``mapping``: the column header as written → field key ("" for a column deliberately ignored).
+    ``values``: field key → {value as written → what it maps to (a unit's id, a choice's code, a
+    category's id)}. ``defaults``: field key → value for every row. ``rates``: currency → 元 per unit.
+    """
+
+    name = models.CharField(_("方案名称"), max_length=60, unique=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    mapping: models.JSONField[dict[str, str], dict[str, str]] = models.JSONField(_("列对应"), default=dict)
+    values: models.JSONField[dict[str, dict[str, Any]], dict[str, dict[str, Any]]] = models.JSONField(
+        _("取值对应"), default=dict
+    )
+    defaults: models.JSONField[dict[str, Any], dict[str, Any]] = models.JSONField(_("缺省值"), default=dict)
+    rates: models.JSONField[dict[str, str], dict[str, str]] = models.JSONField(_("汇率"), default=dict)
+    amount_unit = models.CharField(
+        _("金额单位"), max_length=4, blank=True, help_text=_("表中未写单位的金额按此单位读。")
+    )
+    code_pattern = models.CharField(
+        _("项目编号规则"), max_length=40, blank=True,
+        help_text=_("清单没有项目编号时按此生成，如“{year}-{seq:04d}”；序号不是项目编号。"),
+    )
+    updated_by = models.ForeignKey(
+        "org.User", verbose_name=_("修改人"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("导入方案")
+        verbose_name_plural = _("导入方案")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

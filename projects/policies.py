@@ -58,6 +58,13 @@ def excel_import(user: User, obj: Any = None) -> bool:
     return create(user)
 
 
+@rule("projects.import_lists")
+def import_lists(user: User, obj: Any = None) -> bool:
+    """A district's own lists (any layout, thousands of rows, units and categories created on the way) are
+    imported by the office, who decides how their columns and names map; units use the ledger's template."""
+    return user.is_office
+
+
 @rule("projects.edit")
 def edit(user: User, project: Project | None = None) -> bool:
     """The office edits every project at any time; a unit's reporter the unit's projects while they are in the

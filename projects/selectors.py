@@ -6,7 +6,7 @@ and year kept by the services, so that sorting and totalling a province does not
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.utils.translation import pgettext
 from org.models import User
 from projects import rules, services
 from projects.forms import LedgerFilterForm
+from projects.importing.values import fold
 from projects.models import (
     ZERO,
     AnnualPlan,
@@ -48,9 +49,24 @@ SORTS = {
     "stage": "stage_rank",
 }
 
-# Descending sorts served by walking ``ProjectYear``'s (year, figure) indexes; see ``_page_ids``.
-DESCENDING_FROM_INDEX = {"ytd": "year_row__invested_ytd", "plan": "year_row__plan"}
-INDEX_WALK_ROWS = 1000  # deeper than this (page 20), the page is found by sorting every project
+# Sorts by a yearly figure, served by walking ``ProjectYear``'s (year, figure) indexes; see ``_page_ids``.
+FROM_INDEX = {"ytd": "year_row__invested_ytd", "plan": "year_row__plan"}
+# How far into the projects with a positive figure a page is found by walking the index, from either end;
+# between the two, the page is found by sorting every listed project.
+INDEX_WALK_ROWS = 25_000
+
+
+@dataclass(frozen=True)
+class IndexBlock:
+    """Where the projects with a figure above zero sit in the ledger's order by that figure.
+
+    By year-to-date ascending the others (nothing invested, no row) come first; by plan ascending
+    the zero plans come first and the projects without a plan last; descending, they come first.
+    Counted with the totals, so that a page wholly inside the block is read from the index.
+    """
+
+    before: int  # rows listed before the block
+    count: int  # projects with a figure above zero
 
 
 def ledger_filters(form: LedgerFilterForm) -> dict[str, Any]:
@@ -79,7 +95,10 @@ def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[P
     else:
         qs = qs.in_ledger()
     if q := (data.get("q") or "").strip():
-        qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower()))
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(code__icontains=q) | Q(initials__contains=q.lower())
+            | Q(search_name__contains=fold(q))
+        )
     for name in ("level", "project_type", "stage", "light"):
         if data.get(name):
             qs = qs.filter(**{name: data[name]})
@@ -99,7 +118,7 @@ class LedgerTotals:
     plan: Decimal
     ytd: Decimal
     light_counts: dict[str, int]
-    positive: dict[str, int] = field(default_factory=dict)  # sort name → projects with a figure above 0
+    block: IndexBlock | None = None  # for a sort by plan or year-to-date
 
     @property
     def rate(self) -> Decimal | None:
@@ -112,24 +131,34 @@ class LedgerTotals:
 
 def ledger_totals(qs: QuerySet[Project], *, sort: str = "") -> LedgerTotals:
     """Count, total investment, light counts, plan and year-to-date of every listed project: one
-    aggregate over the projects and their ``ProjectYear`` rows, under the ledger's own filters."""
+    aggregate over the projects and their ``ProjectYear`` rows, under the ledger's own filters.
+    Sorted by plan or year-to-date, the same aggregate places the block ``_page_ids`` walks."""
+    column = FROM_INDEX.get(sort.lstrip("-"))
+    extra: dict[str, Any] = {}
+    if column is not None:
+        extra["positive"] = Count("pk", filter=Q(**{f"{column}__gt": 0}))
+        if sort == "plan":
+            extra["zero"] = Count("pk", filter=Q(**{f"{column}__lte": 0}))
     figures = qs.aggregate(
         count=Count("pk"),
         total=Sum("total_investment"),
         plan=Coalesce(Sum("year_row__plan"), Value(ZERO)),
         ytd=Coalesce(Sum("year_row__invested_ytd"), Value(ZERO)),
         **{f"light_{code}": Count("pk", filter=Q(light=code)) for code in rules.SEVERITY},
-        # Sorted descending by a figure: how many have it above zero, where ``_page_ids`` may stop walking.
-        **{f"positive_{name}": Count("pk", filter=Q(**{f"{column}__gt": 0}))
-           for name, column in DESCENDING_FROM_INDEX.items() if sort == f"-{name}"},
+        **extra,
     )
+    block = None
+    if column is not None:
+        positive = figures["positive"]
+        before = {"ytd": figures["count"] - positive, "plan": figures.get("zero", 0)}.get(sort, 0)
+        block = IndexBlock(before=before, count=positive)
     return LedgerTotals(
         count=figures["count"],
         total=figures["total"],
         plan=figures["plan"],
         ytd=figures["ytd"],
         light_counts={code: figures[f"light_{code}"] for code in rules.SEVERITY if figures[f"light_{code}"]},
-        positive={name: figures[f"positive_{name}"] for name in DESCENDING_FROM_INDEX if f"positive_{name}" in figures},
+        block=block,
     )
 
 
@@ -157,10 +186,10 @@ def ledger_sorted(qs: QuerySet[Project], sort: str) -> QuerySet[Project]:
 
 
 def ledger_page(
-    qs: QuerySet[Project], *, year: int, sort: str, number: Any, count: int, positive: dict[str, int] | None = None
+    qs: QuerySet[Project], *, year: int, sort: str, number: Any, count: int, block: IndexBlock | None = None
 ) -> Page[Any]:
     """Page ``number`` of ``qs`` in the ``sort`` order, ``count`` rows in all (from ``ledger_totals``,
-    as ``positive``, the projects with a plan or year-to-date above zero).
+    as ``block``, where the projects with a plan or year-to-date above zero sit).
 
     Two steps: the order is decided over the narrow columns it needs (PostgreSQL can read them from
     the covering indexes), then only the page's 50 projects are read whole, with their units and
@@ -169,7 +198,7 @@ def ledger_page(
     paginator = Paginator(ledger_sorted(qs, sort).values_list("pk", flat=True), PAGE_SIZE)
     vars(paginator)["count"] = count  # a cached property; counted by the totals already
     page = paginator.get_page(number)
-    ids = _page_ids(qs, sort, (page.number - 1) * PAGE_SIZE, positive or {})
+    ids = _page_ids(qs, sort, (page.number - 1) * PAGE_SIZE, count, block)
     rows = {
         project.pk: project
         for project in Project.objects.filter(pk__in=ids).with_year_figures(year)
@@ -227,30 +256,44 @@ def ledger_rows(projects: list[Any], *, user: User) -> list[dict[str, Any]]:
     return rows
 
 
-def _page_ids(qs: QuerySet[Project], sort: str, offset: int, positive: dict[str, int]) -> list[Any]:
+def _page_ids(qs: QuerySet[Project], sort: str, offset: int, count: int, block: IndexBlock | None) -> list[Any]:
     """The ids of the page starting at ``offset`` in the ``sort`` order, in one query.
 
-    Descending by plan or year-to-date, the first pages come from the ``(year, figure)`` index of
-    ``ProjectYear``: walk the rows with a positive figure from the top and stop after the page,
-    instead of joining and sorting every project. ``positive`` (counted with the totals) says
-    how many there are; the projects without a positive figure (no row, nothing planned or
-    invested) follow them in that order, so a page entirely among those reads only them. A page
-    across the boundary, deeper pages and the other sorts sort every listed project.
+    By plan or year-to-date, a page inside the block of projects with a positive figure comes from
+    the ``(year, figure)`` index of ``ProjectYear``: walk it from the block's nearer end (from the
+    far end, the rows are read in reverse and turned round) and stop after the page, instead of
+    joining and sorting every project. A page wholly outside the block sorts only the projects
+    outside it. A page across the block's edge, one deeper than ``INDEX_WALK_ROWS`` from both ends,
+    and the other sorts sort every listed project.
     """
-    end = offset + PAGE_SIZE
-    column = DESCENDING_FROM_INDEX.get(sort[1:]) if sort.startswith("-") else None
-    leading = positive.get(sort[1:]) if column else None
-    if column is None or leading is None:
-        return list(ledger_sorted(qs, sort).values_list("pk", flat=True)[offset:end])
+    end = min(offset + PAGE_SIZE, count)
+    column = FROM_INDEX.get(sort.lstrip("-"))
+    if column is None or block is None or end <= offset:
+        return _sorted_ids(qs, sort, offset, offset + PAGE_SIZE)
     # Through an alias: a filter naming ``year_row__…`` itself would join ProjectYear a second time.
     qs = qs.alias(figure=F(column))
-    if end <= min(leading, INDEX_WALK_ROWS):
-        walk = qs.filter(figure__gt=0).order_by(F("figure").desc(), "code")
-        return list(walk.values_list("pk", flat=True)[offset:end])
-    if offset >= leading:
+    start, stop = block.before, block.before + block.count
+    if end <= start or offset >= stop:
         rest = qs.filter(Q(figure__lte=0) | Q(figure__isnull=True))
-        return list(ledger_sorted(rest, sort).values_list("pk", flat=True)[offset - leading : end - leading])
-    return list(ledger_sorted(qs, sort).values_list("pk", flat=True)[offset:end])
+        skip = offset if end <= start else offset - block.count
+        return _sorted_ids(rest, sort, skip, skip + end - offset)
+    if not (start <= offset and end <= stop):
+        return _sorted_ids(qs, sort, offset, end)
+    first, last = offset - start, end - start  # within the block
+    positive = qs.filter(figure__gt=0)
+    descending = sort.startswith("-")
+    if last <= INDEX_WALK_ROWS:
+        order: tuple[Any, ...] = (F("figure").desc() if descending else F("figure").asc(), "code")
+        return list(positive.order_by(*order).values_list("pk", flat=True)[first:last])
+    if block.count - first <= INDEX_WALK_ROWS:
+        order = (F("figure").asc() if descending else F("figure").desc(), F("code").desc())
+        ids = list(positive.order_by(*order).values_list("pk", flat=True)[block.count - last : block.count - first])
+        return ids[::-1]
+    return _sorted_ids(qs, sort, offset, end)
+
+
+def _sorted_ids(qs: QuerySet[Project], sort: str, start: int, stop: int) -> list[Any]:
+    return list(ledger_sorted(qs, sort).values_list("pk", flat=True)[start:stop])
 
 
 # --- one project ----------------------------------------------------------------------------

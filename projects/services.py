@@ -22,6 +22,7 @@ from core.hooks import HandedIn
 from core.models import Period
 from core.policies import can
 from projects import rules
+from projects.importing.values import fold
 from projects.models import (
     ZERO,
     AnnualPlan,
@@ -41,6 +42,12 @@ work_calendar = clock.work_calendar
 
 def light_thresholds() -> rules.LightThresholds:
     return rules.LightThresholds.from_mapping(district_settings.light_thresholds_mapping())
+
+
+def search_name(name: str) -> str:
+    """What the ledger's search and a list import match, besides the name as typed: the name folded
+    (``projects.importing.values.fold``: traditional to simplified, full-width to half-width)."""
+    return fold(name)[:100]
 
 
 def name_initials(name: str) -> str:
@@ -378,6 +385,7 @@ def project_save(
     plans: Mapping[int, Decimal | None] | None = None,
     source: str = "form",
     reason: str = "",
+    co_units: Iterable[Any] | None = None,
 ) -> Project:
     """Create or update ``project`` (an instance carrying the new values) and its annual plans.
 
@@ -392,10 +400,19 @@ def project_save(
     _check_office_fields(by=by, project=project, stored=stored)
     if stored is not None:
         before = audit_snapshot(stored)
-    project.initials = name_initials(project.name)
+    project.initials = name_initials(fold(project.name))
+    project.search_name = search_name(project.name)
     after = audit_snapshot(project)
-    if not project.pk or before != after:
+    co_unit_ids = None if co_units is None else {getattr(unit, "pk", unit) for unit in co_units}
+    if co_unit_ids is not None and co_unit_ids and not _is_office(by):
+        raise ValidationError(_("配合单位只有项目办可以设定。"))
+    co_changed = co_unit_ids is not None and (
+        stored is None or co_unit_ids != set(stored.co_units.values_list("pk", flat=True))
+    )
+    if not project.pk or before != after or co_changed:
         project.save()
+        if co_changed:
+            project.co_units.set(co_unit_ids or ())
         audit_record(by=by, instance=project, before=before, source=source)
     if plans:
         _save_plans(by=by, project=project, plans=plans, source=source)

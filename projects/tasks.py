@@ -98,6 +98,29 @@ def ledger_import_task(job_pk: int, file_name: str, upload_name: str, by_pk: int
 
 
 @task()
+def list_import_task(job_pk: int, token: str, upload_name: str, choices: dict[str, Any], by_pk: int) -> None:
+    """A district's list (projects.views_lists): checked again in full, then saved all or nothing."""
+    from projects.importing.run import analyse, save
+    from projects.views_lists import choices_from_data, list_dir
+
+    path = list_dir() / f"{Path(token).name}.xlsx"
+    with core_tasks.job_running(job_pk):
+        core_tasks.job_progress(job_pk, 5, _("正在读取清单并逐行检查"))
+        by = User.objects.get(pk=by_pk)
+        with path.open("rb") as handle:
+            analysis = analyse(File(handle, name=upload_name), choices_from_data(choices))
+        if not analysis.ok:
+            result = {"ok": False, "error_count": len(analysis.errors), **analysis.as_json()}
+            core_tasks.job_progress(job_pk, 100, _("清单有错误，未保存"), result=result)
+            return
+        core_tasks.job_progress(job_pk, 40, _("检查通过，正在保存"))
+        saved = save(analysis, by=by, progress=lambda percent, text: core_tasks.job_progress(job_pk, percent, text))
+        result = {"ok": True, "created": saved.created, "updated": saved.updated, "unchanged": saved.unchanged,
+                  "units_created": saved.units_created, "warnings": analysis.warnings[:200]}
+        core_tasks.job_progress(job_pk, 100, _("导入完成"), result=result)
+
+
+@task()
 def lights_refresh_task(job_pk: int) -> None:
     with core_tasks.job_running(job_pk):
         core_tasks.job_progress(job_pk, 10, _("正在重新计算红黄绿灯"))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from projects import views, views_excel
+from projects import views, views_excel, views_lists
 
 app_name = "projects"
 urlpatterns = [
@@ -15,6 +15,9 @@ urlpatterns = [
     path("excel/template.xlsx", views_excel.excel_template, name="excel_template"),
     path("excel/export.xlsx", views_excel.excel_export, name="excel_export"),
     path("excel/import/", views_excel.excel_import, name="excel_import"),
+    path("lists/", views_lists.list_upload, name="list_upload"),
+    path("lists/<str:token>/", views_lists.list_map, name="list_map"),
+    path("lists/<str:token>/errors.xlsx", views_lists.list_errors, name="list_errors"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/delete/", views.project_delete, name="delete"),

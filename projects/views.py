@@ -67,7 +67,7 @@ def ledger(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "code")
     totals = selectors.ledger_totals(qs, sort=sort)
     page = selectors.ledger_page(qs, year=year, sort=sort, number=request.GET.get("page"), count=totals.count,
-                                 positive=totals.positive)
+                                 block=totals.block)
     rows = selectors.ledger_rows(list(page), user=user)
     partial = bool(request.headers.get("HX-Request"))
     params = request.GET.copy()
@@ -169,6 +169,8 @@ def _get_changeable(request: HttpRequest, pk: int) -> Project:
 def _save_form(request: HttpRequest, form: ProjectForm, **extra: Any) -> Project | None:
     """Save through the service; a refusal it gives (a lock, a field only the office sets) goes on the form."""
     try:
+        if "co_units" in form.fields:
+            extra["co_units"] = form.cleaned_data["co_units"]
         return services.project_save(
             by=current_user(request), project=form.save(commit=False), plans=form.plans(), **extra
         )

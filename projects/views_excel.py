@@ -53,7 +53,11 @@ def excel_export(request: HttpRequest) -> FileResponse:
     form = LedgerFilterForm(request.GET or None)
     year = ledger_year(form)
     plan_years = [year, year + 1]
-    projects = ledger_queryset(user, form, year).select_related("lead_unit", "town", "responsible_leader")
+    projects = (
+        ledger_queryset(user, form, year)
+        .select_related("lead_unit", "town", "responsible_leader", "category", "funding_source")
+        .prefetch_related("co_units")
+    )
     plans: dict[int, dict[int, Decimal]] = defaultdict(dict)
     rows = AnnualPlan.objects.filter(project__in=projects.values("pk"), year__in=plan_years)
     for project_id, plan_year, amount in rows.values_list("project_id", "year", "amount"):

@@ -51,6 +51,7 @@ POST_ONLY = rule(NOT_ALLOWED)
 OFFICE_ONLY = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)
 OFFICE_IN_SCOPE = rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
 UNIT_IN_SCOPE = rule(admin=FORBIDDEN, office=FORBIDDEN, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=NOT_FOUND)
+UPLOADER_ONLY = rule(NOT_FOUND, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)
 OFFICE_ACTS = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)
 OFFICE_ACTS_IN_SCOPE = rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=NOT_FOUND)
 
@@ -80,6 +81,11 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:excel_template": {"GET": READ_ALL},
     "projects:excel_export": {"GET": READ_ALL},
     "projects:excel_import": {"GET": CREATE, "POST": CREATE},
+    # A district's own lists: the office only. An upload's pages are its uploader's (by session): anyone else,
+    # the office included, finds nothing under another's token.
+    "projects:list_upload": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "projects:list_map": {"GET": UPLOADER_ONLY, "POST": UPLOADER_ONLY},
+    "projects:list_errors": {"GET": UPLOADER_ONLY},
     # Requests to the office (入库, 调整, 退库): the office decides every one; a unit follows its own.
     # A decision POST without data comes back to the list with a message.
     "projects:changes": {"GET": CREATE},
@@ -320,7 +326,7 @@ def _actor(role: str, personas: dict[str, User], scope: dict[str, Any]) -> tuple
 
 
 def _url(route: Route, project: Project, report: ProgressReport, scope: dict[str, Any] | None = None) -> str:
-    values = {"pk": project.pk, "report_pk": report.pk}
+    values: dict[str, Any] = {"pk": project.pk, "report_pk": report.pk, "token": "0" * 32}
     if scope is not None and route.key in PK_FROM:
         values["pk"] = scope[PK_FROM[route.key]][project.pk].pk
     if scope is not None:

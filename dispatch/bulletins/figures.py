@@ -618,6 +618,8 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         replace(line, submitted_at=None) for line, u in zip(lines, units, strict=True) if not u.reported
     )
     unreviewed_projects = sum(1 for _pid, _code, data in rows if data.unreviewed)
+    # Few districts have national key projects: that row only when there are some.
+    level_codes = [code for code in level_codes if code != Level.NATIONAL or by_level[code].projects]
 
     published_at = period.published_at or timezone.now()
     head = letterhead(period)

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 
 from audit.models import AuditEntry
 from audit.services import audit_snapshot
@@ -28,6 +29,9 @@ EXPORT_URL = "/projects/excel/export.xlsx"
 TEMPLATE_URL = "/projects/excel/template.xlsx"
 IMPORT_URL = "/projects/excel/import/"
 LABELS = [column.label for column in excel.COLUMNS]
+LETTER = {label: get_column_letter(index) for index, label in enumerate(LABELS, start=1)}
+NEXT_LETTER = get_column_letter(len(LABELS) + 1)  # the first column after the spec's
+LEAD, TOTAL = LETTER["牵头单位"], LETTER["总投资(万元)"]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -151,20 +155,27 @@ def test_template_layout(personas: dict[str, User]) -> None:
     assert ws.max_row == 1
     validations = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation}
     level = validations[f"{chr(64 + col(ws, '项目级别'))}2"]
-    assert level.formula1 == '"省重点,市重点,区重点"'
-    assert validations["H2"].formula1 == '"是,否"'  # 专项债项目
-    assert "可选值" in validations["V2"].formula1  # 牵头单位
-    assert ws.column_dimensions["P"].number_format == "#,##0.00"  # 总投资
-    assert ws.column_dimensions["R"].number_format == "yyyy-mm-dd"  # 计划开工日期
+    assert level.formula1 == '"国家重点,省重点,市重点,区重点"'
+    def letter(header: str) -> str:
+        return get_column_letter(col(ws, header))
+
+    assert validations[f"{letter('专项债项目')}2"].formula1 == '"是,否"'
+    assert validations[f"{letter('民生实事项目')}2"].formula1 == '"是,否"'
+    assert "可选值" in validations[f"{letter('牵头单位')}2"].formula1
+    assert "可选值" in validations[f"{letter('项目类别')}2"].formula1
+    assert ws.column_dimensions[letter("总投资(万元)")].number_format == "#,##0.00"
+    assert ws.column_dimensions[letter("计划开工日期")].number_format == "yyyy-mm-dd"
     notes = wb[excel.NOTES_SHEET]
     listed = {row[0]: row for row in notes.iter_rows(min_row=2, values_only=True) if row and row[0]}
     for column in excel.COLUMNS:
         assert listed[column.label][1] == ("必填" if column.required else "选填")
-    assert listed["项目级别"][2] == "省重点、市重点、区重点"
+    assert listed["项目级别"][2] == "国家重点、省重点、市重点、区重点"
     assert "留空表示不修改" in listed["YYYY年计划投资(万元)"][3]
     options = wb[excel.OPTIONS_SHEET]
     assert "发展和改革局" in [c.value for c in options["A"]]
     assert "张区长" in [c.value for c in options["C"]]
+    assert "民生实事" in [c.value for c in options["D"]]
+    assert "专项债" in [c.value for c in options["E"]]
 
 
 def test_template_can_be_filled_and_imported(personas: dict[str, User]) -> None:
@@ -364,7 +375,7 @@ def test_empty_rows_are_skipped_and_unknown_columns_warned(personas: dict[str, U
     assert response.status_code == 302, error_rows(response)
     assert set(Project.objects.values_list("code", flat=True)) == {"E-1", "E-2"}
     page = client.get("/projects/").content.decode()
-    assert "未识别的列“自定义备注”（第 Z 列）已忽略。" in page
+    assert f"未识别的列“自定义备注”（第 {NEXT_LETTER} 列）已忽略。" in page
 
 
 def test_full_width_headers_are_accepted(personas: dict[str, User]) -> None:
@@ -398,10 +409,10 @@ def test_only_the_last_row_bad_saves_nothing(ledger: list[Project]) -> None:
     ws.cell(find_row(ws, "2026-A-001"), col(ws, "项目名称")).value = "改了名字"
     for n in range(30):
         ws.append(new_row(f"L-{n:03d}"))
-    ws.append(new_row("L-999", 项目级别="国家级"))
+    ws.append(new_row("L-999", 项目级别="部级"))
     before = saved_state()
     response = upload(client, book_bytes(wb))
-    assert error_rows(response) == ["35|项目级别|应为以下之一：省重点、市重点、区重点，实际为“国家级”"]
+    assert error_rows(response) == ["35|项目级别|应为以下之一：国家重点、省重点、市重点、区重点，实际为“部级”"]
     assert saved_state() == before
 
 
@@ -632,21 +643,21 @@ def test_duplicate_and_bad_plan_headers(personas: dict[str, User]) -> None:
     header = [*LABELS, "项目名称", "1999年计划投资(万元)"]
     response = upload(login("office"), xlsx([new_row()], header=header))
     assert error_rows(response) == [
-        "1|项目名称|列名重复（第 B 列和第 Z 列）",
+        f"1|项目名称|列名重复（第 B 列和第 {NEXT_LETTER} 列）",
         "1|1999年计划投资(万元)|年度应在 2000 至 2100 之间",
     ]
 
 
 def test_merged_cells_are_named(personas: dict[str, User]) -> None:
-    data = xlsx([new_row("M-1"), new_row("M-2"), new_row("M-3")], tweak=lambda ws: ws.merge_cells("V3:V4"))
+    data = xlsx([new_row("M-1"), new_row("M-2"), new_row("M-3")], tweak=lambda ws: ws.merge_cells(f"{LEAD}3:{LEAD}4"))
     response = upload(login("office"), data)
-    assert error_rows(response) == ["3|牵头单位|有合并单元格 V3:V4，请取消合并后再上传"]
+    assert error_rows(response) == [f"3|牵头单位|有合并单元格 {LEAD}3:{LEAD}4，请取消合并后再上传"]
     assert Project.objects.count() == 0
 
 
 def test_formulas_are_refused(personas: dict[str, User]) -> None:
     def formula(ws: Any) -> None:
-        ws["P2"] = "=40000+10000"
+        ws[f"{TOTAL}2"] = "=40000+10000"
 
     rows = [new_row("F-1"), new_row("F-2", 计划开工日期="下个月")]
     response = upload(login("office"), xlsx(rows, tweak=formula))
@@ -659,8 +670,8 @@ def test_formulas_are_refused(personas: dict[str, User]) -> None:
 
 def test_error_cells_are_refused(personas: dict[str, User]) -> None:
     def error_value(ws: Any) -> None:
-        ws["P2"].value = "#N/A"
-        ws["P2"].data_type = "e"
+        ws[f"{TOTAL}2"].value = "#N/A"
+        ws[f"{TOTAL}2"].data_type = "e"
 
     response = upload(login("office"), xlsx([new_row("F-1")], tweak=error_value))
     assert error_rows(response) == ["2|总投资(万元)|单元格是错误值“#N/A”"]

@@ -29,6 +29,20 @@
     if (!leaving && document.querySelector("tr.report-row[data-dirty]")) { event.preventDefault(); event.returnValue = ""; }
   });
 
+  // Submitting asks first (data-confirm, static/js/ui.js). With rows typed but not saved, the question
+  // says that only the saved figures go with the report; once it is answered, the browser's own
+  // "leave this page?" would only ask a second time.
+  var submitForm = document.getElementById("submit-form");
+  if (submitForm) {
+    var plainQuestion = submitForm.getAttribute("data-confirm");
+    submitForm.addEventListener("click", function (event) {
+      if (!(event.target instanceof Element) || !event.target.closest("button")) return;
+      var unsaved = document.querySelector("tr.report-row[data-dirty]");
+      submitForm.setAttribute("data-confirm", (unsaved && submitForm.getAttribute("data-confirm-unsaved")) || plainQuestion);
+    });
+    submitForm.addEventListener("submit", function (event) { if (!event.defaultPrevented) leaving = true; });
+  }
+
   // A row save that did not come back as the saved row: htmx leaves the row as it was (it swaps no
   // error response), so without this it would go on saying "已填报 07:31" over values never saved.
   // The typed values stay in the inputs; the row says it is unsaved until a save succeeds (the

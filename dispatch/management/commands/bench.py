@@ -58,10 +58,13 @@ SIZE_COLUMNS = [
     ("ledger, all sorted by ytd", "ledger, all projects sorted by ytd", "office"),
     ("ledger, filtered + sorted by ytd", "ledger, filtered + sorted by ytd", "office"),
     ("ledger, HTMX partial sorted by plan", "ledger, HTMX partial (page 3, sorted by plan)", "office"),
+    ("ledger, ytd ascending", "ledger, sorted by ytd ascending", "office"),
+    ("ledger, middle page by ytd", "ledger, middle page sorted by ytd", "office"),
     ("project page", "project page (8 milestones, 12 reports)", "office"),
 ]
 # The dispatch measurements: the bulletin's aim is on the median of its runs, the grid's on the p95.
-DISPATCH_AIMS_MS = {"bulletin": 5000, "grid": 300}
+DISPATCH_AIMS_MS = {"bulletin": 5000, "grid": 300, "list_import": 15000}
+LIST_ROWS = 10_000  # a province's list imported in one go (issue: under 15 s)
 GRID_PROJECTS = 200
 BULLETIN_RUNS = 3
 
@@ -238,6 +241,7 @@ def _prepare(url: str, *, fresh: bool, default: bool) -> None:
 def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
     from projects.bench import BENCH_CODE_PREFIX, bench_load
     from projects.models import Milestone, ProgressReport, Project
+    from projects.selectors import PAGE_SIZE
 
     count, months = options["projects"], options["months"]
     call_command("migrate", verbosity=0)
@@ -271,6 +275,8 @@ def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
     if project is None:
         raise CommandError("no industry project with 8 milestones in the reporter's town")
     ledger = reverse("projects:ledger")
+    # The page in the middle of the office's ledger: as deep as a page can be from both ends.
+    middle = max(1, -(-Project.objects.in_ledger().count() // PAGE_SIZE) // 2)
     detail = reverse("projects:detail", args=[project.pk])
     pages: list[tuple[str, str, User, str, dict[str, str]]] = [
         ("ledger", "ledger, first page", office, ledger, {}),
@@ -279,6 +285,11 @@ def _run_one(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
         ("ledger", "ledger, all projects sorted by ytd", office, f"{ledger}?sort=-ytd", {}),
         ("ledger", "ledger, HTMX partial (page 3, sorted by plan)", office,
          f"{ledger}?stage=building&sort=-plan&page=3", {"HX-Request": "true"}),
+        ("ledger", "ledger, sorted by ytd ascending", office, f"{ledger}?sort=ytd", {}),
+        ("ledger", "ledger, sorted by plan ascending", office, f"{ledger}?sort=plan", {}),
+        ("ledger", "ledger, middle page sorted by ytd", office, f"{ledger}?sort=ytd&page={middle}", {}),
+        ("ledger", "ledger, last page sorted by ytd descending", office, f"{ledger}?sort=-ytd&page=last", {}),
+        ("ledger", "ledger, sorted by total investment", office, f"{ledger}?sort=-total", {}),
         ("ledger", "ledger, first page", reporter, ledger, {}),
         ("project", "project page (8 milestones, 12 reports)", office, detail, {}),
         ("project", "project page (8 milestones, 12 reports)", reporter, detail, {}),
@@ -432,6 +443,7 @@ def _run_dispatch(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
     label = f"reporting grid, {len(ids)} projects, all filled"
     rows.append({"kind": "grid", "label": label, **_time_page(reporter, grid, {}, options["repeat"])})
     log(f"{label}: {rows[-1]}")
+    rows.append(_list_import(office, LIST_ROWS, log=log))
     return {
         "database": _database_name(),
         "generated_seconds": generated,
@@ -440,6 +452,49 @@ def _run_dispatch(options: dict[str, Any], *, log: Any) -> dict[str, Any]:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "rows": rows,
     }
+
+
+def _list_import(office: Any, count: int, *, log: Any) -> dict[str, Any]:
+    """A district's own list of ``count`` new projects (a title row, 亿元, year ranges, two units in some
+    cells), read, checked and saved by ``projects.importing.run`` as the worker does: one run, timed whole."""
+    import io
+    import random
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    from org.models import Unit
+    from projects.importing.run import Choices, analyse, save
+
+    rng = random.Random(7)
+    units = list(Unit.objects.filter(kind=Unit.Kind.DEPARTMENT).values_list("name", flat=True)[:30])
+    workbook = Workbook()
+    ws = workbook.active
+    ws.append(["2026年重点项目计划表（单位：亿元）"])
+    ws.merge_cells("A1:G1")
+    ws.append(["序号", "项目名称", "建设内容", "总投资", "2026年计划投资", "责任单位", "建设年限"])
+    for n in range(1, count + 1):
+        lead = rng.choice(units)
+        cell_units = f"{lead}、{rng.choice(units)}" if n % 4 == 0 else lead
+        start = rng.randint(2024, 2026)
+        ws.append([n, f"清单导入基准项目{n:05d}", "新建厂房及配套设施", rng.randint(50, 5000) / 100,
+                   rng.randint(5, 40) / 100, cell_units, f"{start}-{start + rng.randint(1, 3)}"])
+    data = io.BytesIO()
+    workbook.save(data)
+    upload = SimpleUploadedFile("list.xlsx", data.getvalue())
+
+    def run() -> Any:
+        analysis = analyse(upload, Choices(code_pattern="QD{year}{seq:05d}"))
+        if not analysis.ok:
+            raise CommandError(f"the benchmark list has errors: {[str(e) for e in analysis.errors[:3]]}")
+        return analysis, save(analysis, by=office)
+
+    (_analysis, saved), elapsed, queries = _timed(run)
+    if saved.created != count:
+        raise CommandError(f"the list import created {saved.created} projects, not {count}")
+    label = f"list import, {count:,} new projects (read, check, save, yearly figures, lights)"
+    log(f"{label}: {elapsed} ms, {queries} queries")
+    return {"kind": "list_import", "label": label, "median": elapsed, "p95": None, "queries": queries, "runs": 1}
 
 
 def _database_name() -> str:
@@ -514,10 +569,11 @@ def _dispatch_table(results: list[dict[str, Any]]) -> str:
         for result in results:
             other = result["rows"][index]
             aim = DISPATCH_AIMS_MS.get(other["kind"])
-            measured = other["median"] if other["kind"] == "bulletin" else other["p95"]
+            by_median = other["kind"] == "bulletin" or other["p95"] is None
+            measured = other["median"] if by_median else other["p95"]
             flag = " ✗" if aim is not None and measured >= aim else ""
-            median_flag = flag if other["kind"] == "bulletin" else ""
-            p95_flag = flag if other["kind"] != "bulletin" else ""
+            median_flag = flag if by_median else ""
+            p95_flag = "" if by_median else flag
             p95 = "—" if other["p95"] is None else other["p95"]
             cells.append(f"{other['median']}{median_flag} | {p95}{p95_flag} | {other['queries']}")
         lines.append(f"| {row['label']} | " + " | ".join(cells) + " |")
@@ -533,6 +589,7 @@ def _dispatch_table(results: list[dict[str, Any]]) -> str:
         )
     lines.append(
         f"aims: bulletin under {DISPATCH_AIMS_MS['bulletin']} ms (median), "
-        f"reporting grid p95 under {DISPATCH_AIMS_MS['grid']} ms"
+        f"reporting grid p95 under {DISPATCH_AIMS_MS['grid']} ms, "
+        f"list import of {LIST_ROWS:,} rows under {DISPATCH_AIMS_MS['list_import']} ms"
     )
     return "\n".join(lines)

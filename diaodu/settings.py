@@ -239,6 +239,8 @@ MEDIA_URL = "media/"
 # streamed to a temporary file, never held in memory. Set the reverse proxy's own body limit
 # (nginx client_max_body_size) to the same size, so a body without a length stops there too.
 DIAODU_MAX_UPLOAD_BYTES = env_int("DIAODU_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
+# LibreOffice's program for the bulletin's PDF (dispatch/bulletins/pdf.py); empty: no PDF.
+DIAODU_LIBREOFFICE = env_str("DIAODU_LIBREOFFICE", "soffice")
 DIAODU_MAX_REQUEST_BYTES = DIAODU_MAX_UPLOAD_BYTES + 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024

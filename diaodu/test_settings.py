@@ -26,3 +26,7 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="diaodu-test-media-"))
+
+# The bulletin's PDF comes from LibreOffice, seconds a bulletin: only the tests that are about it turn it on
+# (dispatch/tests/test_bulletin_pdf.py and test_bulletin_export.py set it themselves).
+DIAODU_LIBREOFFICE = ""

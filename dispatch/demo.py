@@ -100,7 +100,7 @@ def dispatch_demo_delete() -> None:
     """Remove dispatch data before the demo ledger is removed (periods protect their reports)."""
     with transaction.atomic():
         for bulletin in Bulletin.objects.all():
-            for file in (bulletin.docx, bulletin.xlsx):
+            for file in (bulletin.docx, bulletin.xlsx, bulletin.pdf):
                 if file:
                     file.delete(save=False)
         Bulletin.objects.all().delete()
@@ -387,11 +387,13 @@ def dispatch_demo_load(*, as_of: dt.date, seed: int, with_bulletins: bool = True
     lights_refresh_all(as_of=as_of)
     bulletins = 0
     if with_bulletins:
-        for period in Period.objects.filter(state=Period.State.PUBLISHED).order_by("year", "month"):
+        published_periods = list(Period.objects.filter(state=Period.State.PUBLISHED).order_by("year", "month", "half"))
+        for period in published_periods:
             with transaction.atomic():
                 bulletin = bulletin_request(period=period, by=office)
-            # In the loader's own process: `make run` should end with every bulletin ready.
-            bulletin_build(bulletin.pk, office.pk)
+            # In the loader's own process: `make run` should end with every bulletin ready; the PDF (seconds
+            # of LibreOffice each) for the latest month only, the others get theirs when regenerated.
+            bulletin_build(bulletin.pk, office.pk, pdf=period == published_periods[-1])
             bulletins += 1
     return {"published": published, "current_reports": current, "problems": problems.count, "bulletins": bulletins}
 

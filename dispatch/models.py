@@ -157,20 +157,33 @@ class CorrectionRequest(DecisionRequest):
 
 
 class ReminderLog(models.Model):
-    """One reminder sent to one unit for one period; the unique key makes sending safe to repeat."""
+    """One reminder sent to one unit for one period: the scheduled ones (before the deadline, on it) at
+    most once each, which makes sending them safe to repeat; the office's 催报 (``MANUAL``) each time,
+    with who sent it."""
 
     class Kind(models.TextChoices):
         BEFORE = "before", _("截止前提醒")
         DEADLINE = "deadline", _("截止日提醒")
+        MANUAL = "manual", _("手动催报")
 
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="reminders")
     unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     sent_at = models.DateTimeField(auto_now_add=True)
     channels = models.CharField(max_length=60, blank=True)
+    # Who pressed 催报; empty for the scheduled reminders.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["period", "unit", "kind"], name="reminder_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "unit", "kind"], condition=models.Q(kind__in=["before", "deadline"]),
+                name="reminder_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "unit", "-sent_at"], name="reminder_latest")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.unit} {self.kind}"
@@ -308,6 +321,10 @@ class Bulletin(models.Model):
     xlsx = models.FileField(_("附表(Excel)"), upload_to=bulletin_path, blank=True)
     docx_sha256 = models.CharField(max_length=64, blank=True)
     xlsx_sha256 = models.CharField(max_length=64, blank=True)
+    # The Word document converted by LibreOffice, when the server has it (dispatch.bulletins.pdf);
+    # empty otherwise, and when the conversion failed (then ``error`` says why, the state is done).
+    pdf = models.FileField(_("通报(PDF)"), upload_to=bulletin_path, blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -319,6 +336,62 @@ class Bulletin(models.Model):
     class Meta:
         verbose_name = _("调度通报")
         verbose_name_plural = _("调度通报")
+
+    def __str__(self) -> str:
+        return f"{self.period}"
+
+
+class Instruction(models.Model):
+    """A district leader's instruction (批示) on a problem or on a project: kept for good in the item's
+    history (published history is never deleted), and sent to the unit responsible."""
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("问题"), null=True, blank=True, on_delete=models.PROTECT, related_name="instructions"
+    )
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("项目"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="instructions",
+    )
+    text = models.TextField(_("批示内容"))
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("批示领导"), on_delete=models.PROTECT, related_name="instructions"
+    )
+    at = models.DateTimeField(_("批示时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("领导批示")
+        verbose_name_plural = _("领导批示")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(problem__isnull=False, project__isnull=True)
+                | models.Q(problem__isnull=True, project__isnull=False),
+                name="instruction_on_one_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by} {self.at:%Y-%m-%d}"
+
+
+class BulletinNarrative(models.Model):
+    """The bulletin's own words for a period: 存在的主要问题 and 下步工作安排, drafted from the month's red and
+    yellow reasons and open problems, edited by the office before publishing, and frozen with the period
+    (published with its snapshots; no change once the period is published)."""
+
+    period = models.OneToOneField(Period, on_delete=models.PROTECT, related_name="bulletin_narrative")
+    problems = models.TextField(_("存在的主要问题"), blank=True)
+    next_steps = models.TextField(_("下步工作安排"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("通报正文")
+        verbose_name_plural = _("通报正文")
 
     def __str__(self) -> str:
         return f"{self.period}"

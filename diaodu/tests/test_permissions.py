@@ -147,6 +147,7 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:bulletin_status": {"GET": READ_ALL},
     "dispatch:bulletin_docx": {"GET": rule(NOT_FOUND)},
     "dispatch:bulletin_xlsx": {"GET": rule(NOT_FOUND)},
+    "dispatch:bulletin_pdf": {"GET": rule(NOT_FOUND)},
     "dispatch:meeting": {"GET": rule(MOVED_ON)},
     # A background job is seen by whoever asked for it and by the office (the job outside was the office's).
     "core:job_status": {"GET": rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=FORBIDDEN)},
@@ -192,6 +193,7 @@ PK_FROM: dict[str, str] = {
     "dispatch:bulletin_status": "periods",
     "dispatch:bulletin_docx": "periods",
     "dispatch:bulletin_xlsx": "periods",
+    "dispatch:bulletin_pdf": "periods",
     "dispatch:meeting": "periods",
     "core:job_status": "jobs",
     "core:job_retry": "jobs",

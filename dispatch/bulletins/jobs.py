@@ -8,18 +8,24 @@ bulletin stays "running" — and a bulletin whose heartbeat is older than ``STAL
 as interrupted at once, and the office may start it again.
 
 A bulletin goes pending → running (with progress 0–100 and the step in words) → done, or
-failed with the error. New files are written under new names and linked only when both are
+failed with the error. New files are written under new names and linked only when all are
 complete, so a failure or a restart leaves no half file behind, and during a regeneration
 (or after one that failed) the previous files stay linked and downloadable. Once done, the
 files are never regenerated silently: regeneration is an explicit office action, recorded in
 the audit log with the old files' names and hashes, and since the figures come only from the
 period's snapshots it produces the same numbers.
+
+Where LibreOffice is installed the Word document is also converted to PDF
+(dispatch.bulletins.pdf). The PDF is an extra: a conversion that fails or overruns leaves the
+bulletin done with its .docx and .xlsx, no PDF, and the reason in ``error``, which the page
+shows; a regeneration never keeps an older PDF next to newer Word and Excel files.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +38,8 @@ from audit.services import audit_record, audit_snapshot
 from core import tasks as core_tasks
 from core.models import Period
 from dispatch.bulletins import figures as figures_module
-from dispatch.bulletins.docx import bulletin_docx
+from dispatch.bulletins import pdf as pdf_module
+from dispatch.bulletins.docx import annex_name, bulletin_docx
 from dispatch.bulletins.xlsx import bulletin_xlsx
 from dispatch.models import Bulletin
 from dispatch.periods.services import DispatchError
@@ -52,17 +59,19 @@ def bulletin_is_stale(bulletin: Bulletin, now: dt.datetime | None = None) -> boo
     return alive is None or (now or timezone.now()) - alive > STALE_AFTER
 
 
-def file_names(period: Period) -> tuple[str, str]:
-    """Names in storage (ASCII, under the period's folder) for the Word and Excel files."""
+def file_names(period: Period) -> tuple[str, str, str]:
+    """Names in storage (ASCII, under the period's folder) for the Word, Excel and PDF files."""
     base = f"bulletin-{period.year}-{period.month:02d}-{period.half}"
-    return f"{base}.docx", f"{base}.xlsx"
+    return f"{base}.docx", f"{base}.xlsx", f"{base}.pdf"
 
 
-def download_names(period: Period) -> tuple[str, str]:
-    """Names the user's browser saves the files as."""
+def download_names(period: Period) -> tuple[str, str, str]:
+    """Names the user's browser saves the files as (and ``bulletin_export`` writes); the Word
+    document's 附件说明 names the Excel annex by this name."""
     return (
         _("%(period)s调度通报.docx") % {"period": period.label},
-        _("%(period)s调度通报附表.xlsx") % {"period": period.label},
+        annex_name(period.label),
+        _("%(period)s调度通报.pdf") % {"period": period.label},
     )
 
 
@@ -114,8 +123,9 @@ def _progress(pk: int, progress: int, step: str, job_pk: int | None = None, **fi
 
 
 @translation.override(settings.LANGUAGE_CODE)
-def bulletin_build(bulletin_pk: int, by_pk: int | None = None, job_pk: int | None = None) -> None:
+def bulletin_build(bulletin_pk: int, by_pk: int | None = None, job_pk: int | None = None, *, pdf: bool = True) -> None:
     """Compute the figures, write both files and keep them with the period; on any error, fail cleanly.
+    ``pdf=False`` leaves the PDF out (the demo's older months: LibreOffice takes seconds a bulletin).
 
     The document is written in the district's language whoever asks, so every generation of
     the same period gives the same text.
@@ -131,22 +141,29 @@ def bulletin_build(bulletin_pk: int, by_pk: int | None = None, job_pk: int | Non
         docx_bytes = build_docx(figures, when)
         _progress(bulletin.pk, 60, _("正在生成 Excel 附表"), job_pk)
         xlsx_bytes = build_xlsx(figures, when)
-        _progress(bulletin.pk, 85, _("正在保存文件"), job_pk)
-        docx_name, xlsx_name = file_names(bulletin.period)
+        pdf_bytes, pdf_error = _pdf(bulletin.pk, docx_bytes, job_pk) if pdf else (None, "")
+        _progress(bulletin.pk, 90, _("正在保存文件"), job_pk)
+        docx_name, xlsx_name, pdf_name = file_names(bulletin.period)
         bulletin.docx.save(docx_name, ContentFile(docx_bytes), save=False)
         saved.append(bulletin.docx.name)
         bulletin.xlsx.save(xlsx_name, ContentFile(xlsx_bytes), save=False)
         saved.append(bulletin.xlsx.name)
+        if pdf_bytes is not None:
+            bulletin.pdf.save(pdf_name, ContentFile(pdf_bytes), save=False)
+            saved.append(bulletin.pdf.name)
         with transaction.atomic():
             current = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
             before = audit_snapshot(current)
             current.docx, current.xlsx = bulletin.docx.name, bulletin.xlsx.name
             current.docx_sha256 = hashlib.sha256(docx_bytes).hexdigest()
             current.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
+            # No PDF of these files (none made, or it failed): an older one is unlinked, not kept beside them.
+            current.pdf = bulletin.pdf.name if pdf_bytes is not None else ""
+            current.pdf_sha256 = hashlib.sha256(pdf_bytes).hexdigest() if pdf_bytes is not None else ""
             current.state = Bulletin.State.DONE
             current.progress = 100
             current.step = _("已完成")
-            current.error = ""
+            current.error = pdf_error
             current.finished_at = timezone.now()
             current.save()
             audit_record(by=by, instance=current, before=before, subject=current.period, source="bulletin")
@@ -164,6 +181,21 @@ def bulletin_build(bulletin_pk: int, by_pk: int | None = None, job_pk: int | Non
         audit_record(by=by, instance=failed, before=before, subject=failed.period, source="bulletin")
 
 
+def _pdf(pk: int, docx_bytes: bytes, job_pk: int | None) -> tuple[bytes | None, str]:
+    """The PDF and, when it could not be made, why (for ``error``); (None, "") without LibreOffice."""
+    if not pdf_module.libreoffice_available():
+        return None, ""
+    step = _("正在生成 PDF")
+    _progress(pk, 75, step, job_pk)
+    try:
+        return build_pdf(docx_bytes, heartbeat=lambda: _progress(pk, 75, step, job_pk)), ""
+    except Exception as exc:
+        # The Word and Excel files stand without it.
+        logger.warning("bulletin %s: no PDF: %s", pk, exc)
+        return None, _("PDF 未能生成（Word 和 Excel 文件不受影响）：%(error)s") % {
+            "error": str(exc) or exc.__class__.__name__}
+
+
 # The steps, as module attributes so a test can make one of them fail.
 def build_figures(period: Period) -> figures_module.BulletinFigures:
     return figures_module.bulletin_figures(period)
@@ -175,3 +207,7 @@ def build_docx(figures: figures_module.BulletinFigures, when: dt.datetime | None
 
 def build_xlsx(figures: figures_module.BulletinFigures, when: dt.datetime | None) -> bytes:
     return bulletin_xlsx(figures, published_at=when)
+
+
+def build_pdf(docx_bytes: bytes, heartbeat: Callable[[], None] | None = None) -> bytes | None:
+    return pdf_module.docx_to_pdf(docx_bytes, heartbeat=heartbeat)

@@ -26,6 +26,9 @@ from dispatch.periods.services import DispatchError
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PDF_TYPE = "application/pdf"
+KINDS = ("docx", "xlsx", "pdf")
+CONTENT_TYPES = {"docx": DOCX_TYPE, "xlsx": XLSX_TYPE, "pdf": PDF_TYPE}
 
 
 def _period(pk: int) -> Period:
@@ -100,7 +103,7 @@ def _download(period: Period, kind: str) -> HttpResponse:
     # previous files linked until new ones are complete.
     if bulletin is None:
         raise Http404
-    field, digest = (bulletin.docx, bulletin.docx_sha256) if kind == "docx" else (bulletin.xlsx, bulletin.xlsx_sha256)
+    field, digest = getattr(bulletin, kind), getattr(bulletin, f"{kind}_sha256")
     if not field:
         raise Http404
     with field.open("rb") as handle:
@@ -111,9 +114,9 @@ def _download(period: Period, kind: str) -> HttpResponse:
             _("文件校验失败：保存的通报文件与生成时不一致，请联系项目办重新生成。"), status=409,
             content_type="text/plain; charset=utf-8",
         )
-    docx_name, xlsx_name = jobs.download_names(period)
-    response = HttpResponse(data, content_type=DOCX_TYPE if kind == "docx" else XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, docx_name if kind == "docx" else xlsx_name) or ""
+    name = dict(zip(KINDS, jobs.download_names(period), strict=True))[kind]
+    response = HttpResponse(data, content_type=CONTENT_TYPES[kind])
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
     response["X-Content-SHA256"] = digest
     return response
 
@@ -126,6 +129,12 @@ def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return _download(_period(pk), "xlsx")
+
+
+@require_GET
+def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF, where the server made one (LibreOffice); read by the same people as the Word document."""
+    return _download(_period(pk), "pdf")
 
 
 def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
@@ -166,5 +175,6 @@ urlpatterns: list[URLPattern] = [
     path("periods/<int:pk>/bulletin/status/", bulletin_status, name="bulletin_status"),
     path("periods/<int:pk>/bulletin/docx/", bulletin_docx, name="bulletin_docx"),
     path("periods/<int:pk>/bulletin/xlsx/", bulletin_xlsx, name="bulletin_xlsx"),
+    path("periods/<int:pk>/bulletin/pdf/", bulletin_pdf, name="bulletin_pdf"),
     path("periods/<int:pk>/meeting/", meeting, name="meeting"),
 ]

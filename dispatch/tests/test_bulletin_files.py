@@ -48,10 +48,14 @@ def test_page_size_and_margins(april: dict[str, Any]) -> None:
              section.left_margin, section.right_margin]
     assert [round(size.mm, 1) for size in sizes] == [210.0, 297.0, 37.0, 35.0, 28.0, 26.0]
     grid = section._sectPr.find(qn("w:docGrid"))
-    # 28.95 pt lines (22 a page) and 28 characters across 156 mm.
+    # 28.95 pt lines (22 a page); no character grid, which LibreOffice reads differently from Word.
     assert (grid.get(qn("w:type")), grid.get(qn("w:linePitch")), grid.get(qn("w:charSpace"))) == (
-        "linesAndChars", "579", "-848"  # (156 mm ÷ 28 − 16 pt) × 4096
+        "lines", "579", None
     )
+    # 28 characters across 156 mm: every character 0.25 pt closer, a pitch of 15.75 pt (28 × 15.75 ≤ 442.2 < 29 ×).
+    spacing = document.styles["Normal"].element.rPr.find(qn("w:spacing"))
+    assert spacing.get(qn("w:val")) == "-5"
+    assert 28 * (16 - 0.25) <= 156 / 25.4 * 72 < 29 * (16 - 0.25)
 
 
 def test_head_title_and_fonts(april: dict[str, Any]) -> None:
@@ -87,8 +91,11 @@ def test_every_section_heading_in_order_with_its_font(april: dict[str, Any]) -> 
         assert (_east_asia(run), run.font.size) == ("黑体", Pt(16))
     level2 = _paragraph(document, "（一）镇街排名").runs[0]
     assert (_east_asia(level2), level2.font.size) == ("楷体_GB2312", Pt(16))
-    # The date and the issuing office close the document.
-    assert texts[-2:] == ["示范区重点项目建设指挥部办公室", "2026年5月5日"]
+    # The 附件说明, the issuing office and the date close the text; the 版记 (a table) and an empty
+    # paragraph, which the body must end with, follow.
+    assert texts[-6:] == [
+        "附件：2026年4月调度通报附表.xlsx", "", "", "示范区重点项目建设指挥部办公室", "2026年5月5日", "",
+    ]
 
 
 def test_numbers_are_those_published(april: dict[str, Any]) -> None:

@@ -21,6 +21,8 @@ from org.models import Unit, User
 @pytest.fixture(autouse=True)
 def media(settings: Any, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path
+    # The Word and Excel files only: the PDF (LibreOffice, seconds a bulletin) has test_bulletin_pdf.py.
+    settings.DIAODU_LIBREOFFICE = ""
     return tmp_path
 
 

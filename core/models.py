@@ -236,7 +236,7 @@ class DistrictSettings(models.Model):
     )
     light_milestone_red_days = models.PositiveSmallIntegerField(
         _("节点红灯阈值（天）"), validators=[MaxValueValidator(3650)],
-        help_text=_("节点逾期 1 至 X 天为黄灯，逾期超过 X 天为红灯。"),
+        help_text=_("节点或计划竣工日期逾期 1 至 X 天为黄灯，逾期超过 X 天为红灯。"),
     )
     report_deadline = models.CharField(
         _("月报截止规则"), max_length=20,

@@ -145,7 +145,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "projects:ledger"
+LOGIN_REDIRECT_URL = "/"  # the root sends each role to its home (diaodu/urls.py)
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [

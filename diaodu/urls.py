@@ -4,11 +4,29 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 from django.views.i18n import set_language
 
+from core.district import district
+from dispatch.leaders import views as leaders
+
+
+def _admin_title() -> str:
+    """The admin's header and window title, with the district's name as it is at each request."""
+    return gettext("%(district)s重点项目调度管理后台") % {"district": district().district_name}
+
+
+# Not "Django 管理": lazy, so a renamed district (区县设置) shows from the next page on.
+admin.site.site_header = lazy(_admin_title, str)()
+admin.site.site_title = lazy(_admin_title, str)()
+admin.site.index_title = _("系统管理")
+
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="projects:ledger", permanent=False)),
+    # The ledger for everybody, a leader's own home page (领导首页) for a leader.
+    path("", leaders.root),
     path("", include("org.urls")),
     path("", include("core.urls")),
     path("projects/", include("projects.urls")),

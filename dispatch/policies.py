@@ -61,6 +61,19 @@ def publish(user: User, period: Period | None = None) -> bool:
     return user.is_office
 
 
+@rule("dispatch.remind_units")
+def remind_units(user: User, period: Period | None = None) -> bool:
+    """The office presses 催报 on a period's board: every unit that has not yet reported is reminded at once."""
+    return user.is_office
+
+
+@rule("dispatch.export_reporting")
+def export_reporting(user: User, period: Period | None = None) -> bool:
+    """The office and the district leaders download who has reported in a period: every unit, its
+    reporters, the state of its report and when it was last reminded."""
+    return user.is_office or user.role == User.Role.LEADER
+
+
 @rule("dispatch.request_correction")
 def request_correction(user: User, report: ProgressReport | None = None) -> bool:
     """A correction of published figures is asked for by whoever may edit the report's project."""
@@ -79,6 +92,13 @@ def decide_corrections(user: User, obj: Any = None) -> bool:
 def generate_bulletin(user: User, period: Period | None = None) -> bool:
     """The office generates the bulletin (通报) of a period, once the period is published."""
     return user.is_office and (period is None or period.state == Period.State.PUBLISHED)
+
+
+@rule("dispatch.write_narrative")
+def write_narrative(user: User, period: Period | None = None) -> bool:
+    """The office writes a bulletin's own words (存在的主要问题, 下步工作安排) while the period is not published;
+    publishing freezes them with the period, and nobody changes them after."""
+    return user.is_office and (period is None or not period.is_frozen)
 
 
 @rule("dispatch.create_problem")
@@ -175,4 +195,20 @@ def responsible_leaders() -> QuerySet[User]:
 @rule("dispatch.follow_own_problems")
 def follow_own_problems(user: User, obj: Any = None) -> bool:
     """A leader can narrow the problems to those he or she is responsible for."""
+    return user.role == User.Role.LEADER
+
+
+# --- leaders (dispatch.leaders) ----------------------------------------------------------------
+
+@rule("dispatch.leader_home")
+def leader_home(user: User, obj: Any = None) -> bool:
+    """A district leader has a home page (领导首页) of his or her own: the projects he or she is responsible for
+    (包靠), red and yellow first, their problems and this month's changes; it is where the site opens for a leader."""
+    return user.role == User.Role.LEADER
+
+
+@rule("dispatch.instruct")
+def instruct(user: User, obj: Any = None) -> bool:
+    """Only a district leader writes an instruction (批示) on a problem or a project; the office, the units and the
+    viewers read the instructions wherever they may see the problem or the project."""
     return user.role == User.Role.LEADER

@@ -66,6 +66,9 @@ class ProjectForm(forms.ModelForm[Project]):
             "total_investment", "invested_before", "planned_start", "planned_completion", "actual_start",
             "period_text", "responsible_leader", "lead_unit", "co_units", "town", "service_officer", "remarks",
         ]
+        error_messages = {
+            "code": {"unique": gettext_lazy("这个项目编号已被其他项目使用（可能是您无权查看的项目），请换一个编号。")},
+        }
         widgets = {
             "planned_start": DATE_WIDGET,
             "planned_completion": DATE_WIDGET,
@@ -100,6 +103,12 @@ class ProjectForm(forms.ModelForm[Project]):
         else:
             _model_choice(self, "lead_unit").queryset = units
         _model_choice(self, "town").queryset = Unit.objects.filter(kind=Unit.Kind.TOWN, is_active=True)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length:
+                # Django's own wording ("确保该变量包含不超过…") names no field and reads like a program's.
+                field.error_messages["max_length"] = _(
+                    "最多 %(limit_value)d 个字，现有 %(show_value)d 个字，请删减后再提交。"
+                )
         _model_choice(self, "category").queryset = ProjectCategory.objects.filter(is_active=True)
         _model_choice(self, "funding_source").queryset = FundingSource.objects.filter(is_active=True)
         if can(user, "projects.decide_changes"):
@@ -307,6 +316,16 @@ class BaseMilestoneFormSet(forms.BaseModelFormSet):
 class ScheduleForm(forms.Form):
     template = forms.ModelChoiceField(label=gettext_lazy("节点模板"), queryset=MilestoneTemplate.objects.all())
     target = forms.DateField(label=gettext_lazy("目标日期（最后一个节点）"), widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, project: Project | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if project is not None and project.planned_completion is not None:
+            # The date the project answers for is where a schedule for it ends, unless the user
+            # says otherwise; an empty target invited any date, and one years off went unnoticed.
+            self.fields["target"].initial = project.planned_completion
+            self.fields["target"].help_text = _("默认为项目计划竣工日期 %(date)s") % {
+                "date": project.planned_completion.isoformat()
+            }
 
 
 class ProgressForm(forms.ModelForm[ProgressReport]):

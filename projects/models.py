@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, FilteredRelation, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -125,9 +125,13 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         if can(user, "projects.unit_scoped"):
             if user.unit_id is None:
                 return self.none()
-            # A co-unit (配合单位) sees the project too; ``Exists`` keeps one row per project.
-            co_unit = Project.co_units.through.objects.filter(project_id=OuterRef("pk"), unit_id=user.unit_id)
-            return self.filter(Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id) | Exists(co_unit))
+            scope = Q(lead_unit_id=user.unit_id) | Q(town_id=user.unit_id)
+            # A co-unit (配合单位) sees the project too. Its few projects are read first: an OR with a
+            # subquery would keep PostgreSQL from the unit and town indexes (a scan of the province).
+            co_projects = list(
+                Project.co_units.through.objects.filter(unit_id=user.unit_id).values_list("project_id", flat=True)
+            )
+            return self.filter(scope | Q(pk__in=co_projects) if co_projects else scope)
         return self.all()
 
     def editable_by(self, user: User) -> ProjectQuerySet:
@@ -393,6 +397,9 @@ class ProjectYear(models.Model):
     year = models.PositiveSmallIntegerField(_("年度"))
     invested_ytd = models.DecimalField(_("年度累计完成投资(万元)"), default=ZERO, **MONEY)
     plan = models.DecimalField(_("年度计划投资(万元)"), null=True, blank=True, **MONEY)
+    # 完成率 for sorting only (the page rounds its own with rules.rate_percent): year-to-date × 100 ÷ plan to
+    # eight places, none without a plan above zero. Derived from the two above whenever they are written.
+    rate = models.DecimalField(_("年度完成率(%)"), null=True, blank=True, max_digits=20, decimal_places=8)
 
     class Meta:
         verbose_name = _("项目年度数据")
@@ -406,10 +413,17 @@ class ProjectYear(models.Model):
             # (selectors._page_ids) instead of sorting the province.
             models.Index(fields=["year", "invested_ytd"], include=["project"], name="project_year_by_ytd"),
             models.Index(fields=["year", "plan"], include=["project"], name="project_year_by_plan"),
+            models.Index(fields=["year", "rate"], include=["project"], name="project_year_by_rate"),
         ]
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.year}"
+
+    @staticmethod
+    def rate_of(invested_ytd: Decimal, plan: Decimal | None) -> Decimal | None:
+        if not plan or plan <= 0:
+            return None
+        return (invested_ytd * 100 / plan).quantize(Decimal("0.00000001"))
 
 
 class MilestoneTemplate(models.Model):

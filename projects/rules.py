@@ -28,9 +28,16 @@ same in Chinese with the configured thresholds filled in):
    completion date is overdue; 1 to ``milestone_red_days`` (default 30) days
    overdue is yellow, more is red. A milestone completed late no longer lights
    anything. Milestones without a planned date are ignored.
+   The planned completion (计划竣工日期) is held to the same thresholds: a
+   project whose planned completion has passed while its stage is neither
+   completed nor producing is overdue; 1 to ``milestone_red_days`` days
+   overdue is yellow, more is red. It is the date the whole project answers
+   for, so it lights even when no milestone says so (a project due in 2016
+   that was never given milestones would otherwise stay green). A completed or
+   producing project is never overdue, whenever it finished.
 5. The project's light is the worst of all the above. Its reasons are listed
-   worst first, in the order milestones, start, investment within one colour;
-   a green project still lists why it is green.
+   worst first, in the order completion, milestones, start, investment within
+   one colour; a green project still lists why it is green.
 6. Unreviewed figures (未审核数据): the light is computed from the live
    figures, including monthly progress a unit has entered that the project
    office has not yet approved. Such figures do not change how the light is
@@ -41,6 +48,8 @@ same in Chinese with the configured thresholds filled in):
 Reverse scheduling works back from a target date: the last step is due on the
 target (or the working day before it, if the target is not a working day), and
 each earlier step is due the next step's duration, in working days, earlier.
+:func:`schedule_conflicts` says where milestones contradict the project's
+planned dates or each other; the pages warn with it and save anyway.
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ if TYPE_CHECKING:
     from org.workdays import WorkCalendar
 
 __all__ = [
+    "COMPLETED_STAGES",
     "DEFAULT_THRESHOLDS",
     "GREEN",
     "RED",
@@ -74,15 +84,18 @@ __all__ = [
     "ProgressProblem",
     "ProjectFacts",
     "Reason",
+    "ScheduleConflict",
     "add_months",
     "compute_light",
     "days_overdue",
     "investment_rate",
+    "is_start_milestone",
     "money_text",
     "progress_problems",
     "rate_percent",
     "reverse_schedule",
     "rules_in_words",
+    "schedule_conflicts",
     "schedule_percent",
     "unreviewed_text",
 ]
@@ -94,7 +107,9 @@ SEVERITY: Final[Mapping[str, int]] = {GREEN: 0, YELLOW: 1, RED: 2}
 
 STAGES: Final = ("planning", "preparing", "building", "completed", "producing")
 STARTED_STAGES: Final = frozenset({"building", "completed", "producing"})
+COMPLETED_STAGES: Final = frozenset({"completed", "producing"})
 
+RULE_COMPLETION_OVERDUE: Final = "completion_overdue"  # planned completion has passed
 RULE_MILESTONE_OVERDUE: Final = "milestone_overdue"
 RULE_MILESTONES_ON_TIME: Final = "milestones_on_time"
 RULE_START_LATE: Final = "start_late"  # planned start has passed
@@ -209,6 +224,10 @@ class ProjectFacts:
     # Labels of the months (e.g. "2026年11月") whose progress fed invested_ytd but the project
     # office has not approved yet; empty when every figure used was reviewed.
     unreviewed: Sequence[str] = ()
+    # 计划竣工日期. A default, not a required field, so that facts built without it (published
+    # snapshots' lights, dispatch.periods.services) keep working; such a light simply does not
+    # assess the completion date.
+    planned_completion: date | None = None
 
 
 @dataclass(frozen=True)
@@ -304,6 +323,30 @@ def _milestone_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresh
     return reasons
 
 
+def _completion_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
+    planned = facts.planned_completion
+    if planned is None or facts.stage in COMPLETED_STAGES:
+        return []
+    days = days_overdue(planned, as_of)
+    if not days:
+        return []
+    # The milestones' threshold: the planned completion is the project's last milestone in all
+    # but name, and a district tunes "how late is red" for dates once, not per kind of date.
+    light = RED if days > thresholds.milestone_red_days else YELLOW
+    return [
+        Reason(
+            RULE_COMPLETION_OVERDUE,
+            light,
+            ngettext(
+                "计划 %(date)s 竣工，已逾期 %(days)d 天仍未竣工",
+                "计划 %(date)s 竣工，已逾期 %(days)d 天仍未竣工",
+                days,
+            )
+            % {"date": planned.isoformat(), "days": days},
+        )
+    ]
+
+
 def _start_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThresholds) -> list[Reason]:
     planned = facts.planned_start
     if planned is None or facts.actual_start is not None or facts.stage in STARTED_STAGES:
@@ -392,7 +435,8 @@ def compute_light(
     thresholds: LightThresholds = DEFAULT_THRESHOLDS,
 ) -> LightResult:
     reasons = (
-        _milestone_reasons(facts, as_of, thresholds)
+        _completion_reasons(facts, as_of, thresholds)
+        + _milestone_reasons(facts, as_of, thresholds)
         + _start_reasons(facts, as_of, thresholds)
         + _investment_reasons(facts, as_of, thresholds)
     )
@@ -442,6 +486,11 @@ def rules_in_words(thresholds: LightThresholds = DEFAULT_THRESHOLDS) -> list[str
             "未填计划日期的节点不考核。"
         )
         % values,
+        _(
+            "竣工：计划竣工日期已过、项目阶段仍未到竣工或投产的，逾期 1 至 %(days)d 天为黄灯，"
+            "逾期超过 %(days)d 天为红灯。"
+        )
+        % values,
         _("项目灯色取以上各项中最严重的一项：红灯重于黄灯，黄灯重于绿灯。"),
         _(
             "灯色按当前数据计算，包括单位已填报、项目办尚未审核的月度进度；"
@@ -472,6 +521,84 @@ def reverse_schedule(steps: Sequence[tuple[str, int]], target: date, calendar: W
         dates.append(calendar.add_workdays(dates[-1], -next_duration))
     dates.reverse()
     return [(name, day) for (name, _duration), day in zip(steps, dates, strict=True)]
+
+
+CONFLICT_START: Final = "start_after_planned_start"
+CONFLICT_COMPLETION: Final = "after_planned_completion"
+CONFLICT_ORDER: Final = "out_of_order"
+
+
+@dataclass(frozen=True)
+class ScheduleConflict:
+    rule: str  # CONFLICT_START, CONFLICT_COMPLETION or CONFLICT_ORDER
+    position: int  # the milestone's place in the list, from 1: the row the page shows it in
+    text: str
+
+
+def is_start_milestone(name: str) -> bool:
+    """Whether a milestone stands for the start of construction (开工, 项目开工, 开工建设).
+
+    By name, because a template step or a milestone has no kind; the demo district finds its
+    开工 step the same way (``"开工" in name``).
+    """
+    return "开工" in name
+
+
+def schedule_conflicts(
+    milestones: Sequence[MilestoneFact], *, planned_start: date | None, planned_completion: date | None
+) -> list[ScheduleConflict]:
+    """Where the milestones' planned dates contradict the project's planned dates or each other.
+
+    ``milestones`` in the order the project lists them. Three contradictions, each worded with the
+    milestone's place in the list:
+
+    - a 开工 milestone (:func:`is_start_milestone`) planned after the project's planned start;
+    - any milestone planned after the project's planned completion;
+    - a milestone planned before the milestone listed before it (the nearest earlier one with a
+      planned date), so the order and the dates disagree. Two milestones on one day are in order.
+
+    Only warnings: the planned dates may be the ones that are out of date, and a user may know
+    better, so the pages show these and save anyway. Milestones without a planned date are skipped.
+    """
+    conflicts: list[ScheduleConflict] = []
+    previous: tuple[str, date] | None = None
+    for position, milestone in enumerate(milestones, start=1):
+        planned = milestone.planned
+        if planned is None:
+            continue
+        values = {"position": position, "name": milestone.name, "date": planned.isoformat()}
+        if planned_start is not None and planned > planned_start and is_start_milestone(milestone.name):
+            conflicts.append(
+                ScheduleConflict(
+                    CONFLICT_START,
+                    position,
+                    _("第 %(position)d 个节点“%(name)s”计划 %(date)s，晚于项目计划开工日期 %(start)s")
+                    % {**values, "start": planned_start.isoformat()},
+                )
+            )
+        if planned_completion is not None and planned > planned_completion:
+            conflicts.append(
+                ScheduleConflict(
+                    CONFLICT_COMPLETION,
+                    position,
+                    _("第 %(position)d 个节点“%(name)s”计划 %(date)s，晚于项目计划竣工日期 %(end)s")
+                    % {**values, "end": planned_completion.isoformat()},
+                )
+            )
+        if previous is not None and planned < previous[1]:
+            conflicts.append(
+                ScheduleConflict(
+                    CONFLICT_ORDER,
+                    position,
+                    _(
+                        "第 %(position)d 个节点“%(name)s”计划 %(date)s，"
+                        "早于排在它前面的“%(previous)s”（%(previous_date)s），节点顺序与计划日期不一致"
+                    )
+                    % {**values, "previous": previous[0], "previous_date": previous[1].isoformat()},
+                )
+            )
+        previous = (milestone.name, planned)
+    return conflicts
 
 
 # --- monthly progress -----------------------------------------------------------------------

@@ -47,10 +47,11 @@ SORTS = {
     "start": "planned_start",
     "light": "light_rank",
     "stage": "stage_rank",
+    "rate": "year_rate",
 }
 
 # Sorts by a yearly figure, served by walking ``ProjectYear``'s (year, figure) indexes; see ``_page_ids``.
-FROM_INDEX = {"ytd": "year_row__invested_ytd", "plan": "year_row__plan"}
+FROM_INDEX = {"ytd": "year_row__invested_ytd", "plan": "year_row__plan", "rate": "year_row__rate"}
 # How far into the projects with a positive figure a page is found by walking the index, from either end;
 # between the two, the page is found by sorting every listed project.
 INDEX_WALK_ROWS = 25_000
@@ -137,7 +138,7 @@ def ledger_totals(qs: QuerySet[Project], *, sort: str = "") -> LedgerTotals:
     extra: dict[str, Any] = {}
     if column is not None:
         extra["positive"] = Count("pk", filter=Q(**{f"{column}__gt": 0}))
-        if sort == "plan":
+        if sort in {"plan", "rate"}:
             extra["zero"] = Count("pk", filter=Q(**{f"{column}__lte": 0}))
     figures = qs.aggregate(
         count=Count("pk"),
@@ -150,7 +151,8 @@ def ledger_totals(qs: QuerySet[Project], *, sort: str = "") -> LedgerTotals:
     block = None
     if column is not None:
         positive = figures["positive"]
-        before = {"ytd": figures["count"] - positive, "plan": figures.get("zero", 0)}.get(sort, 0)
+        before = {"ytd": figures["count"] - positive, "plan": figures.get("zero", 0),
+                  "rate": figures.get("zero", 0)}.get(sort, 0)
         block = IndexBlock(before=before, count=positive)
     return LedgerTotals(
         count=figures["count"],
@@ -181,6 +183,9 @@ def ledger_sorted(qs: QuerySet[Project], sort: str) -> QuerySet[Project]:
                 output_field=IntegerField(),
             )
         )
+    elif key == "year_rate":
+        # 完成率, kept unrounded in ProjectYear (none without a plan above zero, so those sort last).
+        qs = qs.alias(year_rate=F("year_row__rate"))
     order = F(key).desc(nulls_last=True) if sort.startswith("-") else F(key).asc(nulls_last=True)
     return qs.order_by(order, "code")
 

@@ -98,6 +98,7 @@ def _facts(
         annual_plan=plan,
         invested_ytd=ytd,
         unreviewed=tuple(unreviewed),
+        planned_completion=project.planned_completion,
     )
 
 
@@ -245,13 +246,14 @@ def year_figures_refresh(*, project_ids: Iterable[int], years: Iterable[int]) ->
             found = figures.get((row.project_id, row.year))
             if found is None:
                 empty.append(row.pk)
-            elif (row.invested_ytd, row.plan) != found:
+            elif (row.invested_ytd, row.plan) != found or row.rate != ProjectYear.rate_of(*found):
                 row.invested_ytd, row.plan = found
+                row.rate = ProjectYear.rate_of(*found)
                 changed.append(row)
         if empty:
             ProjectYear.objects.filter(pk__in=empty).delete()
         if changed:
-            ProjectYear.objects.bulk_update(changed, ["invested_ytd", "plan"])
+            ProjectYear.objects.bulk_update(changed, ["invested_ytd", "plan", "rate"])
 
 
 def year_figures_rebuild(*, project_ids: Iterable[int] | None = None, batch: int = 5000) -> int:
@@ -269,7 +271,8 @@ def year_figures_rebuild(*, project_ids: Iterable[int] | None = None, batch: int
             if project_ids is not None:
                 ProjectYear.objects.filter(project_id__in=chunk).delete()
             rows = [
-                ProjectYear(project_id=pk, year=year, invested_ytd=invested, plan=plan)
+                ProjectYear(project_id=pk, year=year, invested_ytd=invested, plan=plan,
+                            rate=ProjectYear.rate_of(invested, plan))
                 for (pk, year), (invested, plan) in sorted(_year_sums(chunk, None).items())
             ]
             ProjectYear.objects.bulk_create(rows, batch_size=2000)
@@ -282,8 +285,9 @@ def year_figures_differences(*, project_ids: Iterable[int] | None = None) -> lis
     if project_ids is not None:
         project_ids = list(project_ids)
     rows = ProjectYear.objects.all() if project_ids is None else ProjectYear.objects.filter(project_id__in=project_ids)
-    stored = {(r.project_id, r.year): (r.invested_ytd, r.plan) for r in rows}
-    live = _year_sums(project_ids, None)
+    stored = {(r.project_id, r.year): (r.invested_ytd, r.plan, r.rate) for r in rows}
+    sums = _year_sums(project_ids, None)
+    live = {key: (ytd, plan, ProjectYear.rate_of(ytd, plan)) for key, (ytd, plan) in sums.items()}
     return [
         f"project {pk} year {year}: stored {stored.get((pk, year))}, computed {live.get((pk, year))}"
         for pk, year in sorted(stored.keys() | live.keys())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import ProtectedError
-from django.forms import modelformset_factory
+from django.forms import BaseModelFormSet, modelformset_factory
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -47,7 +48,10 @@ def _get_project(request: HttpRequest, pk: int, *, write: bool = False) -> Proje
     """
     user = current_user(request)
     scoped = Project.objects.editable_by(user) if write else Project.objects.visible_to(user)
-    project = scoped.select_related("lead_unit", "town", "responsible_leader").filter(pk=pk).first()
+    project = (
+        scoped.select_related("lead_unit", "town", "responsible_leader", "category", "funding_source")
+        .filter(pk=pk).first()
+    )
     if project is not None:
         return project
     if write and Project.objects.visible_to(user).filter(pk=pk).exists():
@@ -128,6 +132,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     context = {
         "project": project,
+        "co_units": list(project.co_units.all()),
         "result": figures.light,
         "rules_in_words": rules.rules_in_words(services.light_thresholds()),
         "milestones": [(m, m.overdue_days(as_of)) for m in milestones],
@@ -195,7 +200,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已提交项目 %(name)s 的入库申请，项目办审核通过后纳入项目库。")
                                  % {"name": project.name})
             return redirect("projects:detail", pk=project.pk)
-    return render(request, "projects/form.html", {"form": form, "project": None})
+    return render(request, "projects/form.html", {"form": form, "project": None, "map_config": _picker_map()})
 
 
 @require_http_methods(["GET", "POST"])
@@ -206,7 +211,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and _save_form(request, form) is not None:
         messages.success(request, _("已保存。"))
         return redirect("projects:detail", pk=project.pk)
-    return render(request, "projects/form.html", {"form": form, "project": project})
+    return render(request, "projects/form.html", {"form": form, "project": project, "map_config": _picker_map()})
 
 
 @require_POST
@@ -340,6 +345,34 @@ MilestoneFormSet = modelformset_factory(
 )
 
 
+def _schedule_conflicts(
+    project: Project, planned: Iterable[tuple[str, dt.date | None]]
+) -> list[rules.ScheduleConflict]:
+    """Where these (name, planned date) pairs, in their order, contradict the project's planned dates."""
+    return rules.schedule_conflicts(
+        [rules.MilestoneFact(name, day, None) for name, day in planned],
+        planned_start=project.planned_start,
+        planned_completion=project.planned_completion,
+    )
+
+
+def _milestones_page(
+    request: HttpRequest, project: Project, *, formset: BaseModelFormSet[Milestone, MilestoneForm],
+    schedule_form: ScheduleForm, preview: list[tuple[str, dt.date, bool]] | None = None,
+) -> HttpResponse:
+    milestones = formset.get_queryset()  # the rows the formset shows, read once for both
+    context = {
+        "project": project,
+        "formset": formset,
+        "schedule_form": schedule_form,
+        "preview": preview,
+        # Warnings, never refusals: the page says where the plan contradicts itself and saves anyway.
+        "preview_conflicts": _schedule_conflicts(project, [(name, day) for name, day, _known in preview or []]),
+        "conflicts": _schedule_conflicts(project, [(m.name, m.planned_date) for m in milestones]),
+    }
+    return render(request, "projects/milestones.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = _get_changeable(request, pk)
@@ -358,19 +391,21 @@ def milestones_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 milestone.project = project
                 services.milestone_save(by=user, milestone=milestone)
         messages.success(request, _("节点已保存。"))
+        for conflict in _schedule_conflicts(project, project.milestones.values_list("name", "planned_date")):
+            messages.warning(request, conflict.text)
         return redirect("projects:detail", pk=project.pk)
-    return render(
-        request,
-        "projects/milestones.html",
-        {"project": project, "formset": formset, "schedule_form": ScheduleForm(), "preview": None},
-    )
+    return _milestones_page(request, project, formset=formset, schedule_form=ScheduleForm(project=project))
 
 
 @require_POST
 def schedule(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reverse scheduling: preview the generated dates, then apply them on confirmation."""
+    """Reverse scheduling: preview the generated dates, then apply them on confirmation.
+
+    The preview warns where the dates contradict the project's planned start or completion or
+    run out of order; applying them is still the user's call.
+    """
     project = _get_changeable(request, pk)
-    form = ScheduleForm(request.POST)
+    form = ScheduleForm(request.POST, project=project)
     preview = None
     if form.is_valid():
         template, target = form.cleaned_data["template"], form.cleaned_data["target"]
@@ -382,11 +417,7 @@ def schedule(request: HttpRequest, pk: int) -> HttpResponse:
         planned = services.schedule_preview(template=template, target=target)
         preview = [(name, day, calendar.is_known(day)) for name, day in planned]
     formset = MilestoneFormSet(queryset=project.milestones.all(), prefix="m")
-    return render(
-        request,
-        "projects/milestones.html",
-        {"project": project, "formset": formset, "schedule_form": form, "preview": preview},
-    )
+    return _milestones_page(request, project, formset=formset, schedule_form=form, preview=preview)
 
 
 @require_http_methods(["GET", "POST"])
@@ -404,13 +435,25 @@ def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.project = project
-        services.progress_save(by=user, report=saved)
-        messages.success(request, _("月度进度已保存。"))
-        return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
+        try:
+            services.progress_save(by=user, report=saved)
+        except ValidationError as error:
+            # The month was published or handed in after the form checked it: say so on the form.
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("月度进度已保存。"))
+            return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
     return render(request, "projects/progress_form.html", {"project": project, "form": form, "report": report})
 
 
 # --- map ------------------------------------------------------------------------------------
+
+def _picker_map() -> dict[str, Any]:
+    """The form's location picker draws the configured tiles, if any (static/js/location_picker.js)."""
+    return {"tiles": settings.DIAODU_MAP_TILE_URL, "attribution": settings.DIAODU_MAP_ATTRIBUTION,
+            "center": list(settings.DIAODU_MAP_CENTER)}
+
 
 def project_map(request: HttpRequest) -> HttpResponse:
     return render(

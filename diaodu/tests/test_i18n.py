@@ -301,14 +301,15 @@ def test_light_rules_and_reasons_come_out_in_english() -> None:
     with translation.override("en"):
         words = rules_in_words(DEFAULT_THRESHOLDS)
         reasons = {reason.rule: reason.text for reason in compute_light(facts, as_of=as_of).reasons}
-    assert len(words) == 6
+    assert len(words) == 7
     assert all(not CJK.search(sentence) for sentence in words), words
     assert words[0].startswith("Time-elapsed schedule = whole months passed this year ÷ 12")
     assert "Less than 10 points behind the time-elapsed schedule is green" in words[1]
     assert "10 to 30 points behind (inclusive) is yellow" in words[1]
     assert "still not started 3 full months after" in words[2]
     assert "1 to 30 days overdue" in words[3]
-    assert "not yet reviewed by the project office" in words[5] and "Includes unreviewed data" in words[5]
+    assert "planned completion date has passed" in words[4]
+    assert "not yet reviewed by the project office" in words[6] and "Includes unreviewed data" in words[6]
     assert reasons[RULE_NO_PLAN] == "No annual plan investment, so investment progress is not assessed"
     assert "Milestone 施工许可 overdue by 10 days" in reasons.values()
 

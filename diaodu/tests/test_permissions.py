@@ -99,6 +99,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:withdraw": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
     "dispatch:problems": {"GET": READ_ALL},
     "dispatch:problem_new": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    # The new-problem form's project search: for whoever may raise a problem, the office.
+    "dispatch:problem_projects": {"GET": OFFICE_ONLY},
     "dispatch:problem_detail": {"GET": READ_IN_SCOPE},
     # The office and the responsible unit act; a POST without data shows the page with the errors.
     "dispatch:problem_act": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
@@ -110,6 +112,13 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:problem_return_decide": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
     "dispatch:problem_reassign": {"GET": POST_ONLY, "POST": OFFICE_IN_SCOPE},
     "dispatch:problem_slip": {"GET": READ_IN_SCOPE},
+    # Leaders (dispatch.leaders): a leader's home page is a leader's; an instruction (批示) on a problem or a
+    # project is written by a leader only (a POST without data goes back to the item's page with the error).
+    "dispatch:leader_home": {"GET": rule(FORBIDDEN, leader=SHOWN)},
+    "dispatch:problem_instructions": {"GET": POST_ONLY, "POST": rule(FORBIDDEN, leader=MOVED_ON,
+                                                                      reporter_out=NOT_FOUND)},
+    "dispatch:project_instructions": {"GET": POST_ONLY, "POST": rule(FORBIDDEN, leader=MOVED_ON,
+                                                                      reporter_out=NOT_FOUND)},
     # Periods: everybody reads (a reporter sees the unit's own row); the office acts. A POST
     # without data, or a step the period's state forbids, comes back with a message.
     "dispatch:periods": {"GET": READ_ALL},
@@ -118,6 +127,10 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:period_close": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
     "dispatch:period_reopen": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
     "dispatch:period_publish": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    # 催报: the office reminds the units that have not reported (back to the board with a message).
+    "dispatch:period_remind": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    # Who has reported (.xlsx): the office and the leaders download it.
+    "dispatch:period_reporting_xlsx": {"GET": rule(viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)},
     "dispatch:review": {"GET": READ_IN_SCOPE},
     "dispatch:review_approve": {"GET": POST_ONLY, "POST": OFFICE_ACTS_IN_SCOPE},
     "dispatch:review_return": {"GET": POST_ONLY, "POST": OFFICE_ACTS_IN_SCOPE},
@@ -149,6 +162,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:bulletin_xlsx": {"GET": rule(NOT_FOUND)},
     "dispatch:bulletin_pdf": {"GET": rule(NOT_FOUND)},
     "dispatch:meeting": {"GET": rule(MOVED_ON)},
+    # The bulletin's own words: the office writes them before publishing (a POST without data shows the form).
+    "dispatch:bulletin_narrative": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
     # A background job is seen by whoever asked for it and by the office (the job outside was the office's).
     "core:job_status": {"GET": rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=FORBIDDEN)},
     "core:job_retry": {"GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
@@ -173,10 +188,13 @@ PK_FROM: dict[str, str] = {
     "dispatch:problem_return_decide": "returns",
     "dispatch:problem_reassign": "problems",
     "dispatch:problem_slip": "problems",
+    "dispatch:problem_instructions": "problems",
     "dispatch:period_board": "periods",
     "dispatch:period_close": "periods",
     "dispatch:period_reopen": "periods",
     "dispatch:period_publish": "periods",
+    "dispatch:period_remind": "periods",
+    "dispatch:period_reporting_xlsx": "periods",
     "dispatch:review": "unit_reports",
     "dispatch:review_approve": "unit_reports",
     "dispatch:review_return": "unit_reports",
@@ -195,6 +213,7 @@ PK_FROM: dict[str, str] = {
     "dispatch:bulletin_xlsx": "periods",
     "dispatch:bulletin_pdf": "periods",
     "dispatch:meeting": "periods",
+    "dispatch:bulletin_narrative": "periods",
     "core:job_status": "jobs",
     "core:job_retry": "jobs",
 }

@@ -70,7 +70,16 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from dispatch.bulletins.docx_style import LATIN_FONT, set_font
-from dispatch.bulletins.figures import BulletinFigures, InvestmentRow, Ranking, fmt_money, fmt_rate, reproducible_zip
+from dispatch.bulletins.figures import (
+    BulletinFigures,
+    InvestmentRow,
+    ProjectLine,
+    Ranking,
+    YearOnYear,
+    fmt_money,
+    fmt_rate,
+    reproducible_zip,
+)
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -516,6 +525,13 @@ def _overview(doc: DocumentType, f: BulletinFigures) -> None:
         "pdue": f.production_rate.denominator, "producing": f.production_rate.numerator,
         "prate": fmt_rate(f.production_rate.rate),
     })
+    construction = next((split for split in f.splits if split.key == "construction"), None)
+    if construction is not None:
+        body(doc, _("按建设性质分，%(groups)s。") % {"groups": "、".join(
+            _("%(label)s项目 %(n)d 个") % {"label": row.label, "n": row.projects} for row in construction.rows
+        )} + construction.note)
+    if f.progress_spread:
+        body(doc, _progress_sentence(f))
     body(doc, _("注：%(text)s") % {"text": f.definitions[0]})
     body(doc, _("注：%(text)s") % {"text": f.definitions[1]})
     table(
@@ -525,10 +541,20 @@ def _overview(doc: DocumentType, f: BulletinFigures) -> None:
     )
 
 
-def _investment_sentence(label: str, row: InvestmentRow) -> str:
+def _progress_sentence(f: BulletinFigures) -> str:
+    """形象进度分布 in words: the buckets that have projects, then those without a percent."""
+    *buckets, unreported = f.progress_spread
+    shown = [_("%(label)s 的 %(n)d 个") % {"label": row.label, "n": row.count} for row in buckets if row.count]
+    text = _("本期填报形象进度的项目 %(n)d 个") % {"n": sum(row.count for row in buckets)}
+    if shown:
+        text += _("，其中形象进度 %(buckets)s") % {"buckets": "、".join(shown)}
+    return text + _("；未填报形象进度的 %(n)d 个。") % {"n": unreported.count}
+
+
+def _investment_sentence(label: str, row: InvestmentRow, last_year: YearOnYear | None = None) -> str:
     if row.rate is None:
-        return _("%(label)s %(n)d 个，未安排年度计划投资，本年累计完成投资 %(done)s 亿元。") % {
-            "label": label, "n": row.projects, "done": row.done_yi,
+        return _("%(label)s %(n)d 个，总投资 %(total)s 亿元，未安排年度计划投资，本年累计完成投资 %(done)s 亿元。") % {
+            "label": label, "n": row.projects, "total": row.total_yi, "done": row.done_yi,
         }
     gap = row.gap or Decimal(0)
     if gap > 0:
@@ -537,10 +563,12 @@ def _investment_sentence(label: str, row: InvestmentRow) -> str:
         versus = _("超序时进度 %(gap)s 个百分点") % {"gap": -gap}
     else:
         versus = _("与序时进度持平")
-    return _("%(label)s %(n)d 个，年度计划投资 %(plan)s 亿元，累计完成投资 %(done)s 亿元，"
+    if last_year is not None:
+        versus += "，" + last_year.in_words()
+    return _("%(label)s %(n)d 个，总投资 %(total)s 亿元，年度计划投资 %(plan)s 亿元，累计完成投资 %(done)s 亿元，"
              "完成年度计划的 %(rate)s%%，%(versus)s。") % {
-        "label": label, "n": row.projects, "plan": row.plan_yi, "done": row.done_yi, "rate": row.rate,
-        "versus": versus,
+        "label": label, "n": row.projects, "total": row.total_yi, "plan": row.plan_yi, "done": row.done_yi,
+        "rate": row.rate, "versus": versus,
     }
 
 
@@ -548,11 +576,13 @@ def _investment(doc: DocumentType, f: BulletinFigures) -> None:
     heading1(doc, _("二、投资完成情况"))
     body(doc, _("截至%(day)s，序时进度为 %(schedule)s%%。") % {
         "day": _date_text(f.header.as_of), "schedule": f.schedule,
-    } + _investment_sentence(_("全区重点项目"), f.investment))
+    } + _investment_sentence(_("全区重点项目"), f.investment, f.last_year))
     for row in f.investment_by_level:
         if row.projects:
             body(doc, _investment_sentence(row.label + _("项目"), row))
     body(doc, _("注：%(text)s") % {"text": f.definitions[2]})
+    if f.last_year is not None:
+        body(doc, _("注：%(text)s") % {"text": f.last_year.explain})
     table(
         doc, [_("类别"), _("项目数"), _("年度计划(万元)"), _("累计完成(万元)"), _("完成率"), _("序时进度")],
         [
@@ -562,6 +592,31 @@ def _investment(doc: DocumentType, f: BulletinFigures) -> None:
         ],
         numeric=(1, 2, 3, 4, 5),
     )
+    if f.splits:
+        _splits(doc, f)
+
+
+def _splits(doc: DocumentType, f: BulletinFigures) -> None:
+    """By 建设性质, 项目类别 and 资金来源: a sentence each for the groups with projects, one table for all."""
+    for split in f.splits:
+        groups = [
+            _("%(label)s %(n)d 个、完成 %(done)s 亿元、完成率 %(rate)s") % {
+                "label": row.label, "n": row.projects, "done": row.done_yi, "rate": fmt_rate(row.rate),
+            }
+            for row in split.rows if row.projects
+        ]
+        body(doc, _("按%(title)s分：%(groups)s。") % {"title": split.title, "groups": "；".join(groups)} + split.note)
+    table(
+        doc,
+        [_("分组"), _("类别"), _("项目数"), _("总投资(万元)"), _("年度计划(万元)"), _("累计完成(万元)"), _("完成率")],
+        [
+            [split.title, row.label, str(row.projects), fmt_money(row.total), fmt_money(row.plan), fmt_money(row.done),
+             fmt_rate(row.rate)]
+            for split in f.splits for row in split.rows
+        ],
+        numeric=(2, 3, 4, 5, 6), wrap={1: 1},
+    )
+    body(doc, _("注：%(text)s") % {"text": f.definitions[13]})
 
 
 def _rank_text(rank: int | None) -> str:
@@ -612,6 +667,10 @@ def _lights(doc: DocumentType, f: BulletinFigures) -> None:
     heading1(doc, _("四、红黄灯项目"))
     body(doc, _("本期红灯项目 %(red)d 个、黄灯项目 %(yellow)d 个。请包靠领导和牵头单位对照原因逐项推进，"
                 "下期调度时报告整改情况。") % {"red": len(f.red), "yellow": len(f.yellow)})
+    if f.behind is not None:
+        body(doc, _behind_sentence(f))
+        if f.behind.projects:
+            body(doc, _("注：%(text)s") % {"text": f.definitions[9]})
     if f.light_projects:
         table(
             doc, [_("序号"), _("项目名称"), _("灯"), _("牵头单位"), _("包靠领导"), _("原因")],
@@ -624,12 +683,37 @@ def _lights(doc: DocumentType, f: BulletinFigures) -> None:
         )
 
 
+def _behind_sentence(f: BulletinFigures) -> str:
+    """滞后项目: how many, their share, by tag, and each named with its tags."""
+    behind = f.behind
+    assert behind is not None
+    if not behind.projects:
+        return _("本期没有投资滞后或开工滞后的项目。")
+    named = [_("%(name)s（%(tags)s）") % {"name": p.name, "tags": "、".join(p.tags)} for p in behind.projects]
+    return _("滞后项目 %(n)d 个，占全部项目的 %(rate)s，其中投资滞后 %(investment)d 个、开工滞后 %(start)d 个"
+             "（两者皆有的计一次）：%(names)s。") % {
+        "n": len(behind.projects), "rate": fmt_rate(behind.share.rate), "investment": behind.investment,
+        "start": behind.start, "names": _join(named),
+    }
+
+
+def _early_sentence(lines: Sequence[ProjectLine], *, start: bool) -> str:
+    named = [
+        (_("%(name)s（计划 %(planned)s 开工，%(actual)s 开工）") if start else _("%(name)s（计划 %(planned)s 竣工）"))
+        % {"name": p.name, "planned": p.planned.isoformat() if p.planned else "—",
+           "actual": p.date.isoformat() if p.date else "—"}
+        for p in lines
+    ]
+    text = _("其中提前开工 %(n)d 个：%(names)s。") if start else _("其中提前竣工 %(n)d 个：%(names)s。")
+    return text % {"n": len(lines), "names": _join(named)}
+
+
 def _started_completed(doc: DocumentType, f: BulletinFigures) -> None:
     heading1(doc, _("五、新开工和竣工项目"))
     if f.started:
         body(doc, _("本期新开工项目 %(n)d 个：%(names)s。") % {
             "n": len(f.started), "names": _join([p.name for p in f.started]),
-        })
+        } + (_early_sentence(f.early_starts, start=True) if f.early_starts else ""))
         table(
             doc, [_("序号"), _("项目名称"), _("级别"), _("牵头单位"), _("开工日期"), _("总投资(万元)")],
             [[str(i), p.name, p.level_label, p.lead_unit, p.date.isoformat() if p.date else "—",
@@ -641,7 +725,7 @@ def _started_completed(doc: DocumentType, f: BulletinFigures) -> None:
     if f.completed:
         body(doc, _("本期新竣工（投产）项目 %(n)d 个：%(names)s。") % {
             "n": len(f.completed), "names": _join([p.name for p in f.completed]),
-        })
+        } + (_early_sentence(f.early_completions, start=False) if f.early_completions else ""))
         table(
             doc, [_("序号"), _("项目名称"), _("级别"), _("牵头单位"), _("总投资(万元)")],
             [[str(i), p.name, p.level_label, p.lead_unit, fmt_money(p.total_investment)]
@@ -683,6 +767,14 @@ def _reporting(doc: DocumentType, f: BulletinFigures) -> None:
         body(doc, sentence)
     if f.late_units or f.unreported_units:
         body(doc, _("请上述单位严格落实报送时限。"))
+
+
+def _narrative(doc: DocumentType, f: BulletinFigures) -> None:
+    """The office's words frozen with the period, numbered on from the figures; nothing without them."""
+    for section in f.narrative:
+        heading1(doc, section.heading)
+        for paragraph in section.paragraphs:
+            body(doc, paragraph)
 
 
 def annex_name(period_label: str) -> str:
@@ -802,7 +894,7 @@ def _imprint(doc: DocumentType, f: BulletinFigures) -> Table:
     return block
 
 
-SECTIONS = (_overview, _investment, _rankings, _lights, _started_completed, _problems, _reporting)
+SECTIONS = (_overview, _investment, _rankings, _lights, _started_completed, _problems, _reporting, _narrative)
 
 
 def bulletin_docx(figures: BulletinFigures, *, published_at: dt.datetime | None = None) -> bytes:

@@ -32,6 +32,36 @@ Definitions (printed in the bulletin, see :func:`definitions`):
   next rank skips (1, 2, 2, 4). A town's projects are those located in it (属地镇街); a
   department's are those it leads (牵头单位).
 - Money is 万元 in tables and 亿元 (万元 ÷ 10000, two decimals) in the text.
+- 总投资 is the sum of the projects' total investment as published; the year's cumulative
+  investment (本年累计完成投资) and its share of the annual plan are those of 年度投资完成率 above,
+  ahead of (超) or behind (落后) the schedule by ``schedule − rate`` points.
+- 去年同期 (the same period last year): the period of the year before with the same month and half,
+  if it was published, and published before this one (so a year published later cannot change this
+  bulletin). Its rate is computed the same way from its own snapshots; this one is "高于/低于去年同期
+  x 个百分点" (this rate minus that one, both rounded first). Without such a period, or without a
+  plan in either, the bulletin says nothing of last year.
+- Splits: by 建设性质 (新开工/续建, the project's ``construction``), by 项目类别 (the category's name
+  at publication, "未分类" for none) and by 资金来源 ("未填" for none), each with the counts, total
+  investment, plan, cumulative investment and rate of its projects. Snapshots written before the
+  category and funding source were recorded (ProjectFigures version 2 and before) count under
+  未分类 / 未填, and the split says how many.
+- 滞后项目 (projects behind schedule), each tagged:
+  投资滞后 when the project has a positive annual plan, the schedule is above 0 and its light at
+  publication carries, in yellow or red, the investment rule's "落后" reason for its own figures
+  (projects.rules rule 2: its rate trails the schedule by the district's yellow gap or more, the
+  gap in force at publication; the snapshot keeps the reasons that gap produced, not the gap);
+  开工滞后 when it should have started (planned start on or before ``as_of``) and has not (the
+  start rate's 应开工 less 已开工). A project with both tags counts once; the share is 滞后项目数 ÷
+  本期项目总数.
+- 形象进度分布: each project by the percent of its report of the period: 0, 1–25, 26–50, 51–75,
+  76–99, 100, and 未填报 (no report, or no percent in it).
+- 新开工 / 新竣工 are the projects that started (actual start within the period, up to ``as_of``)
+  or were completed (竣工 or 投产 now, not at the previous publication) in the period; 提前开工 are
+  those started in the period before their planned start, 提前竣工 those completed in the period
+  with a planned completion after ``as_of``.
+- The office's words (存在的主要问题, 下步工作安排) are those frozen with the period
+  (dispatch.periods.snapshots.BulletinText), after the figures' sections, numbered on from them; a
+  period published without them has no such sections.
 """
 from __future__ import annotations
 
@@ -46,15 +76,24 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.models import Period
 from dispatch.bulletins.docx_style import office_name
 from dispatch.models import PeriodSnapshot, ProjectSnapshot
-from dispatch.periods.snapshots import Letterhead, PeriodFigures, ProjectFigures, SnapshotProblem, letterhead
+from dispatch.periods.snapshots import (
+    BulletinText,
+    Letterhead,
+    PeriodFigures,
+    ProjectFigures,
+    SnapshotProblem,
+    bulletin_words,
+    letterhead,
+)
 from projects import rules as light_rules
-from projects.models import Level, ProjectType, Stage
+from projects.models import Construction, Level, ProjectType, Stage
 from projects.templatetags.diaodu_format import format_money, format_rate
 
 ZERO = Decimal("0.00")
@@ -120,10 +159,15 @@ class InvestmentRow:
     rate: Decimal | None
     gap: Decimal | None  # schedule minus rate, in points; positive is behind
     explain: str
+    total: Decimal = ZERO  # 总投资 of the projects, 万元
 
     @property
     def plan_yi(self) -> Decimal:
         return yi(self.plan)
+
+    @property
+    def total_yi(self) -> Decimal:
+        return yi(self.total)
 
     @property
     def done_yi(self) -> Decimal:
@@ -192,6 +236,7 @@ class LightProject:
     milestones_behind: tuple[MilestoneBehind, ...]
     physical_progress: str
     problems: str
+    tags: tuple[str, ...] = ()  # 投资滞后, 开工滞后 (see the module's docstring)
 
 
 @dataclass(frozen=True)
@@ -205,6 +250,68 @@ class ProjectLine:
     leader: str
     date: dt.date | None  # actual start, for a newly started project
     total_investment: Decimal
+    planned: dt.date | None = None  # planned start (a started project) or completion (a completed one)
+    early: bool = False  # 提前开工 / 提前竣工
+
+
+@dataclass(frozen=True)
+class YearOnYear:
+    """This period's 年度投资完成率 against that of the same period last year."""
+
+    period_label: str  # last year's period, e.g. 2025年4月
+    rate: Decimal  # last year's rate, %
+    difference: Decimal  # this year's rate minus last year's, in points; positive is higher
+    explain: str
+
+    def in_words(self) -> str:
+        """"高于去年同期（2025年4月 20.0%）2.2 个百分点", or 低于, or 与去年同期持平."""
+        values = {"period": self.period_label, "rate": self.rate, "points": abs(self.difference)}
+        if self.difference > 0:
+            return _("高于去年同期（%(period)s %(rate)s%%）%(points)s 个百分点") % values
+        if self.difference < 0:
+            return _("低于去年同期（%(period)s %(rate)s%%）%(points)s 个百分点") % values
+        return _("与去年同期（%(period)s %(rate)s%%）持平") % values
+
+
+@dataclass(frozen=True)
+class Split:
+    """The projects by one property (建设性质, 项目类别, 资金来源), each group's investment."""
+
+    key: str  # construction, category, funding
+    title: str
+    rows: tuple[InvestmentRow, ...]
+    # Projects whose snapshot did not record the property (an older release), counted under 未分类/未填.
+    unrecorded: int
+    note: str  # the sentence saying so, "" when every snapshot recorded it
+
+
+@dataclass(frozen=True)
+class LaggingProject:
+    project_id: int | None
+    code: str
+    name: str
+    lead_unit: str
+    light: str
+    tags: tuple[str, ...]  # 投资滞后, 开工滞后
+
+
+@dataclass(frozen=True)
+class Behind:
+    """The projects behind schedule (滞后项目), tagged; see the module's docstring."""
+
+    projects: tuple[LaggingProject, ...]
+    investment: int  # tagged 投资滞后
+    start: int  # tagged 开工滞后
+    share: Rate  # 滞后项目数 ÷ 本期项目总数
+
+
+@dataclass(frozen=True)
+class NarrativeSection:
+    """One of the office's sections as the bulletin prints it: the numbered heading and its paragraphs."""
+
+    key: str  # "problems" or "next_steps"
+    heading: str  # e.g. 八、存在的主要问题
+    paragraphs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -283,6 +390,14 @@ class BulletinFigures:
     reporting: tuple[str, ...] = ()
     publication_note: str = ""
     definitions: tuple[str, ...] = field(default=())
+    last_year: YearOnYear | None = None  # None: no published period of the same month last year
+    splits: tuple[Split, ...] = ()  # 建设性质, 项目类别, 资金来源, in this order
+    behind: Behind | None = None
+    progress_spread: tuple[CountRow, ...] = ()  # 形象进度 buckets, 未填报 last
+    lights: tuple[CountRow, ...] = ()  # red, yellow, green (and 未亮灯 for old rows without a light)
+    early_starts: tuple[ProjectLine, ...] = ()
+    early_completions: tuple[ProjectLine, ...] = ()
+    narrative: tuple[NarrativeSection, ...] = ()  # the office's words frozen with the period, numbered
 
     @property
     def light_projects(self) -> tuple[LightProject, ...]:
@@ -338,6 +453,19 @@ def definitions(schedule: Decimal, as_of: dt.date) -> tuple[str, ...]:
           "发布时月报仍为草稿或已退回的为未报送。"),
         _("灯色按发布时的数据计算，包括单位已填报、项目办尚未审核的月度进度（未审核数据），"
           "用到未审核数据的项目在灯色说明中注明。"),
+        _("滞后项目：投资滞后或开工滞后的项目（两者皆有的计一次），占比 = 滞后项目数 ÷ 本期项目总数。"
+          "投资滞后：安排了年度计划投资、序时进度大于 0，发布时亮灯原因中有年度投资完成率落后序时进度"
+          "（落后达到黄灯阈值，黄灯或红灯）的项目；开工滞后：计划开工日期在%(day)s（含）以前、"
+          "截至当日尚未开工的项目。") % {"day": day},
+        _("形象进度分布：按本期月报填报的形象进度百分比分为 0%、1%–25%、26%–50%、51%–75%、76%–99%、"
+          "100% 六档；本期没有月报或月报未填百分比的计为“未填报”。"),
+        _("去年同期：上一年同一月份（半月）已发布、且发布早于本期的调度期，其年度投资完成率按该期快照"
+          "同样计算；本期完成率与之相减为高于或低于去年同期的百分点数。没有去年同期数据时不作比较。"),
+        _("新开工：实际开工日期在本期内的项目，其中实际开工早于计划开工日期的为提前开工；"
+          "新竣工（投产）：本期为竣工或投产阶段、上一发布期尚未竣工的项目，其中计划竣工日期在%(day)s"
+          "以后的为提前竣工。") % {"day": day},
+        _("按建设性质（新开工、续建）、项目类别、资金来源分组统计；项目类别、资金来源取发布时项目的登记，"
+          "未登记的计入“未分类”“未填”。"),
     )
 
 
@@ -385,17 +513,44 @@ def _publication_note(period: Period, published_on: dt.date) -> str:
     return text
 
 
-def _load(period: Period) -> tuple[list[tuple[int | None, str, ProjectFigures]], PeriodFigures]:
-    # One query for all the projects: the bulletin of 2,000 projects must not query per project.
-    rows: list[tuple[int | None, str, ProjectFigures]] = [
-        (project_id, code, ProjectFigures.from_data(data, version=version, period=period))
-        for project_id, code, version, data in ProjectSnapshot.objects.filter(period=period)
-        .order_by("code").values_list("project_id", "code", "schema_version", "data")
-    ]
+def same_period_last_year(period: Period) -> Period:
+    """The period of the year before with the same kind, month and half (unsaved: its label and the
+    upgrades of its rows need no more)."""
+    return Period(kind=period.kind, year=period.year - 1, month=period.month, half=period.half)
+
+
+Rows = list[tuple[int | None, str, ProjectFigures]]
+
+
+def _load(period: Period) -> tuple[Rows, PeriodFigures, list[ProjectFigures]]:
+    """The projects of ``period`` by code, its own figures, and the projects of the same period last year
+    if that was published before this one (else none)."""
+    previous = same_period_last_year(period)
+    columns = ("period_id", "project_id", "code", "schema_version", "data")
+    # No ordering in the parts (the model's own would refuse the union); the whole is ordered by code.
+    this = ProjectSnapshot.objects.filter(period=period).order_by().values_list(*columns)
+    if period.published_at is not None:
+        before = ProjectSnapshot.objects.filter(
+            period__kind=previous.kind, period__year=previous.year, period__month=previous.month,
+            period__half=previous.half, period__state=Period.State.PUBLISHED,
+            period__published_at__lte=period.published_at,
+        ).order_by().values_list(*columns)
+        # One query for this period's projects and last year's: the bulletin of 2,000 projects must not
+        # query per project, nor add a round trip for a comparison.
+        found = this.union(before, all=True).order_by("code")
+    else:
+        found = this.order_by("code")
+    rows: Rows = []
+    last: list[ProjectFigures] = []
+    for period_id, project_id, code, version, data in found:
+        if period_id == period.pk:
+            rows.append((project_id, code, ProjectFigures.from_data(data, version=version, period=period)))
+        else:
+            last.append(ProjectFigures.from_data(data, version=version, period=previous))
     stored = PeriodSnapshot.objects.filter(period=period).values_list("schema_version", "data").first()
     # A period published without its snapshot row reads as an old, empty one: no units, no problems.
     version, data = stored or (1, {})
-    return rows, PeriodFigures.from_data(data, version=version, period=period)
+    return rows, PeriodFigures.from_data(data, version=version, period=period), last
 
 
 def _competition_ranks(rates: Sequence[Decimal | None]) -> list[int | None]:
@@ -420,6 +575,7 @@ class _Tally:
     projects: int = 0
     plan: Decimal = ZERO
     done: Decimal = ZERO
+    total: Decimal = ZERO
     started: int = 0
     due_start: int = 0
     producing: int = 0
@@ -429,6 +585,7 @@ class _Tally:
         self.projects += 1
         self.plan += row.plan
         self.done += row.done
+        self.total += row.total
         self.started += row.started
         self.due_start += row.due_start
         self.producing += row.producing
@@ -439,6 +596,7 @@ class _Tally:
 class _Row:
     plan: Decimal
     done: Decimal
+    total: Decimal
     started: bool
     due_start: bool
     producing: bool
@@ -453,6 +611,7 @@ def _classify(data: ProjectFigures, as_of: dt.date) -> _Row:
     return _Row(
         plan=money(data.annual_plan),
         done=money(data.invested_ytd),
+        total=money(data.total_investment),
         started=started,
         due_start=started or (planned_start is not None and planned_start <= as_of),
         producing=producing,
@@ -489,6 +648,7 @@ def _investment_row(label: str, tally: _Tally, schedule: Decimal) -> InvestmentR
     return InvestmentRow(
         label=label, projects=tally.projects, plan=tally.plan, done=tally.done, rate=rate,
         gap=None if rate is None else schedule - rate, explain=_investment_explain(tally.done, tally.plan, rate),
+        total=tally.total,
     )
 
 
@@ -522,7 +682,9 @@ def _ranking(title: str, tallies: Iterable[_Tally]) -> Ranking:
     )
 
 
-def _light_project(project_id: int | None, code: str, data: ProjectFigures) -> LightProject:
+def _light_project(
+    project_id: int | None, code: str, data: ProjectFigures, tags: tuple[str, ...] = ()
+) -> LightProject:
     plan, done = money(data.annual_plan), money(data.invested_ytd)
     return LightProject(
         project_id=project_id, code=code, name=data.name, light=data.light,
@@ -533,17 +695,144 @@ def _light_project(project_id: int | None, code: str, data: ProjectFigures) -> L
         milestones_behind=tuple(
             MilestoneBehind(m.name, m.planned, m.days_overdue) for m in data.milestones_behind
         ),
-        physical_progress=data.physical_progress, problems=data.problems,
+        physical_progress=data.physical_progress, problems=data.problems, tags=tags,
     )
 
 
-def _project_line(project_id: int | None, code: str, data: ProjectFigures, *, with_start: bool) -> ProjectLine:
+def _project_line(
+    project_id: int | None, code: str, data: ProjectFigures, *, with_start: bool, as_of: dt.date | None = None
+) -> ProjectLine:
+    if with_start:
+        planned = data.planned_start
+        early = data.actual_start is not None and planned is not None and data.actual_start < planned
+    else:
+        planned = data.planned_completion
+        early = planned is not None and as_of is not None and planned > as_of
     return ProjectLine(
         project_id=project_id, code=code, name=data.name, level_label=data.level_label,
         lead_unit=data.lead_unit, town=data.town, leader=data.leader,
         date=data.actual_start if with_start else None,
-        total_investment=money(data.total_investment),
+        total_investment=money(data.total_investment), planned=planned, early=early,
     )
+
+
+# --- 滞后项目, 形象进度, splits, last year, the office's words (see the module's docstring) -----------
+
+# Thresholds at which any gap at all gives the investment rule's "落后" reason: the probe below asks the
+# rule itself for its words, so the bulletin recognises the reason without copying its sentence.
+_ANY_GAP = light_rules.LightThresholds(yellow_gap=Decimal(0), red_gap=Decimal(0))
+
+
+def _investment_behind(data: ProjectFigures, as_of: dt.date, schedule: Decimal) -> bool:
+    """投资滞后: the project's light at publication carries, in yellow or red, the investment rule's
+    "落后" reason for the project's own plan and year-to-date. Call in the district's language (the
+    language the reasons were stored in)."""
+    plan, done = money(data.annual_plan), money(data.invested_ytd)
+    rate = percent(done, plan)
+    if plan <= 0 or schedule <= 0 or rate is None or rate >= schedule:
+        return False
+    probe = light_rules.compute_light(
+        light_rules.ProjectFacts(stage=Stage.BUILDING, planned_start=None, actual_start=None, milestones=(),
+                                 annual_plan=plan, invested_ytd=done),
+        as_of=as_of, thresholds=_ANY_GAP,
+    )
+    words = {r.text for r in probe.reasons if r.rule == light_rules.RULE_INVESTMENT_BEHIND}
+    return any(r.light != light_rules.GREEN and r.text in words for r in data.reasons)
+
+
+def _start_behind(data: ProjectFigures, as_of: dt.date) -> bool:
+    """开工滞后: should have started by ``as_of`` (the start rate's 应开工) and has not."""
+    return not data.started and data.planned_start is not None and data.planned_start <= as_of
+
+
+# 形象进度 buckets, percent from and to (both included).
+PROGRESS_BUCKETS = ((0, 0), (1, 25), (26, 50), (51, 75), (76, 99), (100, 100))
+
+
+def _bucket_code(low: int, high: int) -> str:
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def _bucket(percent_done: int | None) -> str:
+    """The bucket's code ("0", "1-25", …, "100"), or "none" without a percent."""
+    if percent_done is None:
+        return "none"
+    value = min(max(percent_done, 0), 100)
+    return next(_bucket_code(low, high) for low, high in PROGRESS_BUCKETS if low <= value <= high)
+
+
+def _progress_spread(counts: dict[str, int]) -> tuple[CountRow, ...]:
+    rows = [
+        CountRow(_bucket_code(low, high), f"{low}%" if low == high else f"{low}%–{high}%",
+                 counts.get(_bucket_code(low, high), 0))
+        for low, high in PROGRESS_BUCKETS
+    ]
+    rows.append(CountRow("none", _("未填报"), counts.get("none", 0)))
+    return tuple(rows)
+
+
+@dataclass
+class _Grouping:
+    """One split being counted: a tally per group, and how many snapshots did not record the property."""
+
+    tallies: dict[str, _Tally] = field(default_factory=dict)
+    unrecorded: int = 0
+
+    def add(self, key: str, label: str, row: _Row) -> None:
+        self.tallies.setdefault(key, _Tally(name=label)).add(row)
+
+
+def _split(
+    key: str, title: str, grouping: _Grouping, schedule: Decimal, *, note: str,
+    fixed: Sequence[tuple[str, str]] = (),
+) -> Split:
+    """The rows of ``fixed`` (key, label) first, shown even when empty; then the other groups by name;
+    the group of key "" (未分类, 未填, 未记录) last."""
+    rows = [_investment_row(label, grouping.tallies.get(key) or _Tally(name=label), schedule) for key, label in fixed]
+    shown = {key for key, _label in fixed}
+    named = sorted((k for k in grouping.tallies if k and k not in shown), key=lambda k: grouping.tallies[k].name)
+    rows += [_investment_row(grouping.tallies[k].name, grouping.tallies[k], schedule) for k in named]
+    if "" in grouping.tallies:
+        rows.append(_investment_row(grouping.tallies[""].name, grouping.tallies[""], schedule))
+    return Split(key=key, title=title, rows=tuple(rows), unrecorded=grouping.unrecorded,
+                 note=note % {"n": grouping.unrecorded} if grouping.unrecorded else "")
+
+
+def _last_year(period: Period, rate: Decimal | None, last: Sequence[ProjectFigures]) -> YearOnYear | None:
+    """This rate against that of ``last``, the projects of the same period last year; None without them,
+    or without a plan in either year."""
+    plan = sum((money(figures.annual_plan) for figures in last), ZERO)
+    done = sum((money(figures.invested_ytd) for figures in last), ZERO)
+    before = percent(done, plan)
+    if rate is None or before is None:
+        return None
+    label = same_period_last_year(period).label
+    explain = _("去年同期（%(period)s）年度投资完成率 = 累计完成 %(done)s 万元 ÷ 年度计划 %(plan)s 万元 = %(rate)s%%；"
+                "本期 %(now)s%% − 去年同期 %(rate)s%% = %(points)s 个百分点") % {
+        "period": label, "done": fmt_money(done), "plan": fmt_money(plan), "rate": before, "now": rate,
+        "points": rate - before,
+    }
+    return YearOnYear(period_label=label, rate=before, difference=rate - before, explain=explain)
+
+
+# The figures' sections of every output (一 to 七); the office's words are numbered on from them.
+FIGURE_SECTIONS = 7
+NUMERALS = "一二三四五六七八九十"
+
+
+def _narrative_sections(text: BulletinText | None) -> tuple[NarrativeSection, ...]:
+    """The office's frozen words as numbered sections; a text left empty has no section (and no heading)."""
+    if text is None:
+        return ()
+    sections: list[NarrativeSection] = []
+    for key, title, words in (
+        ("problems", _("存在的主要问题"), text.problems), ("next_steps", _("下步工作安排"), text.next_steps),
+    ):
+        paragraphs = tuple(line.strip() for line in words.splitlines() if line.strip())
+        if paragraphs:
+            number = NUMERALS[FIGURE_SECTIONS + len(sections)]
+            sections.append(NarrativeSection(key=key, heading=f"{number}、{title}", paragraphs=paragraphs))
+    return tuple(sections)
 
 
 def _problem_line(item: SnapshotProblem) -> ProblemLine:
@@ -560,7 +849,7 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     """Every figure of the bulletin of a published period, from its snapshots only."""
     if period.state != Period.State.PUBLISHED:
         raise NotPublished(_("%(period)s尚未发布，不能生成通报。") % {"period": period.label})
-    rows, period_data = _load(period)
+    rows, period_data, last_year_rows = _load(period)
     first_day, last_day = period.first_day, period.last_day
     # Never after the period's end, whatever the row says (old rows are as of its last day).
     as_of = min(period_data.as_of, last_day)
@@ -580,10 +869,42 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     yellow: list[LightProject] = []
     started: list[ProjectLine] = []
     completed: list[ProjectLine] = []
+    lagging: list[LaggingProject] = []
+    lag_investment = lag_start = 0
+    spread: dict[str, int] = defaultdict(int)
+    light_count: dict[str, int] = defaultdict(int)
+    construction, category, funding = _Grouping(), _Grouping(), _Grouping()
+    construction_labels = dict(Construction.choices)
+    # The reasons were stored in the district's language: they are recognised in it.
+    with translation.override(settings.LANGUAGE_CODE):
+        behind_investment = {
+            index for index, (_pid, _code, data) in enumerate(rows) if _investment_behind(data, as_of, schedule)
+        }
+    tag_investment, tag_start = _("投资滞后"), _("开工滞后")
 
-    for project_id, code, data in rows:
+    for index, (project_id, code, data) in enumerate(rows):
         row = _classify(data, as_of)
         total.add(row)
+        tags = tuple(
+            tag for tag, on in ((tag_investment, index in behind_investment), (tag_start, _start_behind(data, as_of)))
+            if on
+        )
+        if tags:
+            lagging.append(LaggingProject(project_id, code, data.name, data.lead_unit, data.light, tags))
+            lag_investment += tag_investment in tags
+            lag_start += tag_start in tags
+        spread[_bucket(data.progress_percent)] += 1
+        light_count[data.light] += 1
+        if data.construction in construction_labels:
+            construction.add(data.construction, str(construction_labels[data.construction]), row)
+        else:
+            # Rows of the first release, which did not record it (an unknown code is named as stored).
+            construction.unrecorded += not data.construction
+            construction.add(data.construction, data.construction or _("未记录"), row)
+        category.unrecorded += data.category is None
+        category.add(data.category or "", data.category or _("未分类"), row)
+        funding.unrecorded += data.funding_source is None
+        funding.add(data.funding_source or "", data.funding_source or _("未填"), row)
         level = data.level
         by_level.setdefault(level, _Tally(name=data.level_label or level)).add(row)
         stage_count[data.stage] += 1
@@ -594,13 +915,13 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         if data.lead_unit_kind == "department":
             departments.setdefault(data.lead_unit_id, _Tally(name=data.lead_unit)).add(row)
         if data.light == light_rules.RED:
-            red.append(_light_project(project_id, code, data))
+            red.append(_light_project(project_id, code, data, tags))
         elif data.light == light_rules.YELLOW:
-            yellow.append(_light_project(project_id, code, data))
+            yellow.append(_light_project(project_id, code, data, tags))
         if data.started_in_period:
             started.append(_project_line(project_id, code, data, with_start=True))
         if data.completed_in_period:
-            completed.append(_project_line(project_id, code, data, with_start=False))
+            completed.append(_project_line(project_id, code, data, with_start=False, as_of=as_of))
 
     level_order = {code: i for i, code in enumerate(level_codes)}
     red.sort(key=lambda p: (level_order.get(p.level, len(level_order)), p.code))
@@ -621,8 +942,9 @@ def bulletin_figures(period: Period) -> BulletinFigures:
     # Few districts have national key projects: that row only when there are some.
     level_codes = [code for code in level_codes if code != Level.NATIONAL or by_level[code].projects]
 
+    investment = _investment_row(_("全部项目"), total, schedule)
     published_at = period.published_at or timezone.now()
-    head = letterhead(period)
+    head, text = bulletin_words(period)
     header = Header(
         district=head.district_name,
         office=office_name(head.district_name),
@@ -663,7 +985,7 @@ def bulletin_figures(period: Period) -> BulletinFigures:
             _production_explain(total.producing, total.due_production, p),
         ),
         schedule=schedule,
-        investment=_investment_row(_("全部项目"), total, schedule),
+        investment=investment,
         investment_by_level=tuple(_investment_row(by_level[lv].name, by_level[lv], schedule) for lv in level_codes),
         towns=Ranking(_("镇街"), (), ()) if not towns else _ranking(_("镇街"), towns.values()),
         departments=Ranking(_("部门"), (), ()) if not departments else _ranking(_("部门"), departments.values()),
@@ -680,7 +1002,44 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         reporting=_reporting_sentences(len(units), late, unreported, unreviewed_projects),
         publication_note=_publication_note(period, header.published_on),
         definitions=definitions(schedule, as_of),
+        last_year=_last_year(period, investment.rate, last_year_rows),
+        splits=(
+            _split("construction", _("建设性质"), construction, schedule, fixed=tuple(
+                (c, str(label)) for c, label in Construction.choices
+            ), note=_("其中 %(n)d 个项目的快照发布时未记录建设性质，计入“未记录”。")),
+            _split("category", _("项目类别"), category, schedule,
+                   note=_("其中 %(n)d 个项目的快照发布时未记录项目类别，计入“未分类”。")),
+            _split("funding", _("资金来源"), funding, schedule,
+                   note=_("其中 %(n)d 个项目的快照发布时未记录资金来源，计入“未填”。")),
+        ),
+        behind=Behind(
+            projects=tuple(lagging), investment=lag_investment, start=lag_start,
+            share=Rate(len(lagging), total.projects, (b := percent(len(lagging), total.projects)),
+                       _behind_explain(len(lagging), total.projects, b, lag_investment, lag_start)),
+        ),
+        progress_spread=_progress_spread(spread),
+        lights=(
+            CountRow(light_rules.RED, _("红灯"), light_count.get(light_rules.RED, 0)),
+            CountRow(light_rules.YELLOW, _("黄灯"), light_count.get(light_rules.YELLOW, 0)),
+            CountRow(light_rules.GREEN, _("绿灯"), light_count.get(light_rules.GREEN, 0)),
+            *(
+                (CountRow("", _("未亮灯"), unlit),)
+                if (unlit := total.projects - sum(light_count.get(c, 0) for c in light_rules.SEVERITY)) else ()
+            ),
+        ),
+        early_starts=tuple(p for p in started if p.early),
+        early_completions=tuple(p for p in completed if p.early),
+        narrative=_narrative_sections(text),
     )
+
+
+def _behind_explain(lagging: int, projects: int, rate: Decimal | None, investment: int, start: int) -> str:
+    if rate is None:
+        return _("本期没有项目，不计算滞后项目占比")
+    return _("滞后项目占比 = 滞后项目 %(n)d 个 ÷ 项目总数 %(total)d 个 = %(rate)s%%"
+             "（投资滞后 %(investment)d 个、开工滞后 %(start)d 个，两者皆有的计一次）") % {
+        "n": lagging, "total": projects, "rate": rate, "investment": investment, "start": start,
+    }
 
 
 # --- reproducible files ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ generates (or, explicitly, regenerates) it. Figures come from the period's snaps
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -20,9 +21,11 @@ from core.models import Period
 from core.policies import can, require
 from dispatch.access import current_user
 from dispatch.bulletins import jobs
-from dispatch.bulletins.figures import BulletinFigures, NotPublished, bulletin_figures
+from dispatch.bulletins.figures import BulletinFigures, InvestmentRank, NotPublished, bulletin_figures, fmt_money
+from dispatch.bulletins.narrative import narrative_page
 from dispatch.models import Bulletin
 from dispatch.periods.services import DispatchError
+from projects.templatetags.diaodu_format import format_rate
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,12 +64,83 @@ def _status_context(request: HttpRequest, period: Period, bulletin: Bulletin | N
     }
 
 
+# --- charts ---------------------------------------------------------------------------------------
+
+def _number(value: Decimal | int | None) -> float | None:
+    """For the chart's bars only; the text beside every chart carries the exact figures."""
+    return None if value is None else float(value)
+
+
+def _ranking_chart(title: str, kind: str, rows: tuple[InvestmentRank, ...]) -> dict[str, Any]:
+    described = [
+        _("%(unit)s %(rate)s（累计完成 %(done)s 万元 ÷ 年度计划 %(plan)s 万元）") % {
+            "unit": r.unit, "rate": format_rate(r.rate), "done": fmt_money(r.done), "plan": fmt_money(r.plan)}
+        if r.rate is not None else _("%(unit)s —（未安排年度计划投资）") % {"unit": r.unit}
+        for r in rows
+    ]
+    return {
+        "type": "bar", "title": title, "unit": "%",
+        "labels": [r.unit for r in rows], "values": [_number(r.rate) for r in rows],
+        "alt": _("%(title)s，按名次：%(units)s。") % {"title": title, "units": "；".join(described)}
+        if rows else _("本期没有可排名的%(kind)s。") % {"kind": kind},
+    }
+
+
+def charts(f: BulletinFigures) -> dict[str, dict[str, Any]]:
+    """What the page's and the meeting's charts draw (passed with json_script, drawn by
+    static/js/bulletin_charts.js), each with its text alternative carrying every number."""
+    spread_total = sum(row.count for row in f.progress_spread)
+    category = next((split for split in f.splits if split.key == "category"), None)
+    result: dict[str, dict[str, Any]] = {
+        "towns": _ranking_chart(_("各镇街年度投资完成率（%）"), f.towns.title, f.towns.by_investment),
+        "departments": _ranking_chart(_("各部门年度投资完成率（%）"), f.departments.title, f.departments.by_investment),
+        "lights": {
+            "type": "pie", "title": _("红黄绿灯项目（个）"), "unit": _("个"),
+            "labels": [row.label for row in f.lights], "values": [row.count for row in f.lights],
+            "colors": [row.code or "none" for row in f.lights],
+            "alt": _("红黄绿灯：%(lights)s，共 %(n)d 个项目。") % {
+                "lights": "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count} for row in f.lights),
+                "n": f.projects,
+            },
+        },
+        "progress": {
+            "type": "bar", "title": _("形象进度分布（个）"), "unit": _("个"),
+            "labels": [row.label for row in f.progress_spread], "values": [row.count for row in f.progress_spread],
+            "alt": _("形象进度分布（共 %(n)d 个项目）：%(buckets)s。") % {
+                "n": spread_total,
+                "buckets": "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count}
+                                    for row in f.progress_spread),
+            },
+        },
+    }
+    if category is not None:
+        result["categories"] = {
+            "type": "bars", "title": _("按项目类别的年度计划与累计完成投资（万元）"), "unit": _("万元"),
+            "labels": [row.label for row in category.rows],
+            "series": [
+                {"name": _("年度计划"), "values": [_number(row.plan) for row in category.rows]},
+                {"name": _("累计完成"), "values": [_number(row.done) for row in category.rows]},
+            ],
+            "alt": _("按项目类别：%(groups)s。") % {"groups": "；".join(
+                _("%(label)s %(n)d 个项目，年度计划 %(plan)s 万元，累计完成 %(done)s 万元，完成率 %(rate)s") % {
+                    "label": row.label, "n": row.projects, "plan": fmt_money(row.plan), "done": fmt_money(row.done),
+                    "rate": format_rate(row.rate)}
+                for row in category.rows
+            )} + category.note,
+        }
+    return result
+
+
 @require_GET
 def bulletin_page(request: HttpRequest, pk: int) -> HttpResponse:
     period = _period(pk)
     figures = _figures(period)
     bulletin = _bulletin(period)
-    context = {**_status_context(request, period, bulletin), "f": figures}
+    context = {
+        **_status_context(request, period, bulletin), "f": figures,
+        "charts": charts(figures) if figures is not None else None,
+        "can_write_narrative": can(current_user(request), "dispatch.write_narrative", period),
+    }
     return render(request, "dispatch/bulletin_page.html", context)
 
 
@@ -143,8 +217,8 @@ def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
         {"kind": "title"},
         {"kind": "overview"},
         {"kind": "investment"},
-        {"kind": "ranking", "ranking": f.towns},
-        {"kind": "ranking", "ranking": f.departments},
+        {"kind": "ranking", "ranking": f.towns, "chart": "towns"},
+        {"kind": "ranking", "ranking": f.departments, "chart": "departments"},
         {"kind": "lights"},
     ]
     slides += [{"kind": "red", "project": p, "number": i} for i, p in enumerate(f.red, start=1)]
@@ -156,6 +230,8 @@ def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
     # Units with the most overdue problem first, as the problems are already ordered.
     slides += [{"kind": "unit", "unit": unit, "problems": items} for unit, items in by_unit.items()]
     slides.append({"kind": "reporting"})
+    # The office's words frozen with the period, one slide a section; none without them.
+    slides += [{"kind": "narrative", "section": section} for section in f.narrative]
     return slides
 
 
@@ -166,7 +242,9 @@ def meeting(request: HttpRequest, pk: int) -> HttpResponse:
     if figures is None:
         messages.error(request, _("%(period)s尚未发布，发布后才能召开调度会。") % {"period": period.label})
         return redirect(reverse("dispatch:bulletin", kwargs={"pk": period.pk}))
-    return render(request, "dispatch/meeting.html", {"period": period, "f": figures, "slides": _slides(figures)})
+    return render(request, "dispatch/meeting.html", {
+        "period": period, "f": figures, "slides": _slides(figures), "charts": charts(figures),
+    })
 
 
 urlpatterns: list[URLPattern] = [
@@ -177,4 +255,5 @@ urlpatterns: list[URLPattern] = [
     path("periods/<int:pk>/bulletin/xlsx/", bulletin_xlsx, name="bulletin_xlsx"),
     path("periods/<int:pk>/bulletin/pdf/", bulletin_pdf, name="bulletin_pdf"),
     path("periods/<int:pk>/meeting/", meeting, name="meeting"),
+    path("periods/<int:pk>/bulletin/narrative/", narrative_page, name="bulletin_narrative"),
 ]

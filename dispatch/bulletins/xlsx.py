@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.excel import cells
-from dispatch.bulletins.figures import BulletinFigures, Ranking, reproducible_zip
+from dispatch.bulletins.figures import BulletinFigures, Ranking, percent, reproducible_zip
 
 MONEY_FORMAT = cells.MONEY_FORMAT
 RATE_FORMAT = "0.0"
@@ -67,6 +67,29 @@ def _ranking_sheets(wb: Workbook, ranking: Ranking) -> None:
     )
 
 
+def _behind_rows(f: BulletinFigures) -> list[list[Any]]:
+    """滞后项目: the share of all projects, then each tag's count of them."""
+    if f.behind is None:
+        return []
+    share = f.behind.share
+    return [
+        [_("滞后项目"), share.numerator, share.denominator, share.rate, share.explain],
+        *([tag, count, share.denominator, percent(count, share.denominator),
+           _("%(tag)s项目数 ÷ 项目总数（见说明）") % {"tag": tag}]
+          for tag, count in ((_("投资滞后"), f.behind.investment), (_("开工滞后"), f.behind.start))),
+    ]
+
+
+def _progress_rows(f: BulletinFigures) -> list[list[Any]]:
+    """形象进度分布: each bucket's share of all projects."""
+    total = sum(row.count for row in f.progress_spread)
+    return [
+        [_("形象进度 %(label)s") % {"label": row.label}, row.count, total, percent(row.count, total),
+         _("本期月报形象进度在该档的项目数 ÷ 项目总数")]
+        for row in f.progress_spread
+    ]
+
+
 def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None = None) -> bytes:
     """The annex; the same figures and publication time give the same bytes."""
     f = figures
@@ -79,19 +102,32 @@ def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None 
     )
     _sheet(
         wb, _("开工率和投产率"),
-        [(_("指标"), TEXT, 10), (_("分子(个)"), INT, 10), (_("分母(个)"), INT, 10), (_("比率(%)"), RATE, 10),
+        [(_("指标"), TEXT, 16), (_("分子(个)"), INT, 10), (_("分母(个)"), INT, 10), (_("比率(%)"), RATE, 10),
          (_("计算方法"), TEXT, 60)],
         [[_("开工率"), f.start_rate.numerator, f.start_rate.denominator, f.start_rate.rate, f.start_rate.explain],
          [_("投产率"), f.production_rate.numerator, f.production_rate.denominator, f.production_rate.rate,
-          f.production_rate.explain]],
+          f.production_rate.explain],
+         *_behind_rows(f),
+         *_progress_rows(f)],
     )
+    last = f.last_year
     _sheet(
         wb, _("投资完成情况"),
         [(_("类别"), TEXT, 12), (_("项目数"), INT, 8), (_("年度计划投资(万元)"), MONEY, 18),
          (_("累计完成投资(万元)"), MONEY, 18), (_("完成率(%)"), RATE, 10), (_("序时进度(%)"), RATE, 12),
-         (_("落后序时进度(百分点)"), RATE, 14), (_("计算方法"), TEXT, 60)],
-        [[row.label, row.projects, row.plan, row.done, row.rate, f.schedule, row.gap, row.explain]
-         for row in (f.investment, *f.investment_by_level)],
+         (_("落后序时进度(百分点)"), RATE, 14), (_("总投资(万元)"), MONEY, 18), (_("去年同期完成率(%)"), RATE, 12),
+         (_("比去年同期(百分点)"), RATE, 12), (_("计算方法"), TEXT, 60)],
+        [
+            [f.investment.label, f.investment.projects, f.investment.plan, f.investment.done, f.investment.rate,
+             f.schedule, f.investment.gap, f.investment.total, last.rate if last else None,
+             last.difference if last else None,
+             f.investment.explain + ("；" + last.explain if last else "")],
+            *([row.label, row.projects, row.plan, row.done, row.rate, f.schedule, row.gap, row.total, None, None,
+               row.explain] for row in f.investment_by_level),
+            *([_("%(title)s：%(label)s") % {"title": split.title, "label": row.label}, row.projects, row.plan, row.done,
+               row.rate, f.schedule, row.gap, row.total, None, None, row.explain]
+              for split in f.splits for row in split.rows),
+        ],
     )
     _ranking_sheets(wb, f.towns)
     _ranking_sheets(wb, f.departments)
@@ -100,26 +136,30 @@ def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None 
         [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("灯"), TEXT, 6),
          (_("级别"), TEXT, 8), (_("阶段"), TEXT, 8), (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12),
          (_("包靠领导"), TEXT, 10), (_("年度计划投资(万元)"), MONEY, 16), (_("累计完成投资(万元)"), MONEY, 16),
-         (_("完成率(%)"), RATE, 10), (_("原因"), TEXT, 50), (_("滞后节点"), TEXT, 40)],
+         (_("完成率(%)"), RATE, 10), (_("原因"), TEXT, 50), (_("滞后节点"), TEXT, 40), (_("滞后类型"), TEXT, 20)],
         [[i, p.code, p.name, _("红灯") if p.light == "red" else _("黄灯"), p.level_label, p.stage_label, p.lead_unit,
           p.town, p.leader, p.plan, p.done, p.rate, "；".join(p.reasons),
           "；".join(_("%(name)s（计划%(date)s，逾期%(days)d天）") % {"name": m.name, "date": m.planned, "days": m.days}
-                   for m in p.milestones_behind)]
+                   for m in p.milestones_behind),
+          "、".join(p.tags)]
          for i, p in enumerate(f.light_projects, start=1)],
     )
     _sheet(
         wb, _("新开工项目"),
         [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("级别"), TEXT, 8),
          (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12), (_("开工日期"), DATE, 12),
-         (_("总投资(万元)"), MONEY, 16)],
-        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.date, p.total_investment]
+         (_("总投资(万元)"), MONEY, 16), (_("计划开工日期"), DATE, 12), (_("提前开工"), TEXT, 8)],
+        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.date, p.total_investment, p.planned,
+          _("是") if p.early else ""]
          for i, p in enumerate(f.started, start=1)],
     )
     _sheet(
         wb, _("竣工项目"),
         [(_("序号"), INT, 6), (_("项目编号"), TEXT, 14), (_("项目名称"), TEXT, 28), (_("级别"), TEXT, 8),
-         (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12), (_("总投资(万元)"), MONEY, 16)],
-        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.total_investment]
+         (_("牵头单位"), TEXT, 14), (_("属地镇街"), TEXT, 12), (_("总投资(万元)"), MONEY, 16),
+         (_("计划竣工日期"), DATE, 12), (_("提前竣工"), TEXT, 8)],
+        [[i, p.code, p.name, p.level_label, p.lead_unit, p.town, p.total_investment, p.planned,
+          _("是") if p.early else ""]
          for i, p in enumerate(f.completed, start=1)],
     )
     _sheet(
@@ -151,7 +191,9 @@ def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None 
                 "title": f.header.title, "number": f.header.number, "day": f.header.as_of.isoformat(),
                 "published": f.header.published_on.isoformat(),
             }],
-            *([i, text] for i, text in enumerate((*f.definitions, *f.reporting, f.publication_note), start=2) if text),
+            *([i, text] for i, text in enumerate(
+                (*f.definitions, *f.reporting, f.publication_note, *(split.note for split in f.splits)), start=2
+            ) if text),
         ],
     )
     wb.properties.title = f.header.title

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -27,7 +27,7 @@ from core.models import Period
 from core.tracking.errors import StaleVersion, TrackingError
 from dispatch import rules
 from dispatch.models import PeriodSnapshot, Problem, ProjectSnapshot, UnitReport, UnitReportEvent
-from dispatch.notify import notify_unit
+from dispatch.notify import notify_office, notify_unit
 from dispatch.periods.snapshots import (
     Letterhead,
     PeriodFigures,
@@ -224,12 +224,26 @@ def _transition(
 
 @transaction.atomic
 def unit_report_submit(*, unit_report: UnitReport, version: int, by: Any) -> UnitReport:
-    """Draft or returned → submitted. The reporting page runs the checks before calling this."""
-    return _transition(
+    """Draft or returned → submitted, and the office is told to review it (not the office user who
+    submitted it for the unit). The reporting page runs the checks before calling this."""
+    unit_report = _transition(
         unit_report=unit_report, version=version, by=by,
         sources={UnitReport.State.DRAFT, UnitReport.State.RETURNED}, target=UnitReport.State.SUBMITTED,
         action=UnitReportEvent.Action.SUBMIT, submitted_at=timezone.now(), submitted_by=by,
     )
+    values = {"unit": unit_report.unit, "period": unit_report.period.label, "reason": unit_report.return_reason}
+    # The reason of the last return stays on the report until it is approved: a report submitted
+    # with one is a resubmission, and the office reads what it had asked to be changed.
+    if unit_report.return_reason:
+        text = _("%(unit)s已修改并重新报送%(period)s的月报（此前退回原因：%(reason)s），请审核。") % values
+        subject = _("【重新报送】%(unit)s%(period)s月报") % values
+    else:
+        text = _("%(unit)s已报送%(period)s的月报，请审核。") % values
+        subject = _("【报送】%(unit)s%(period)s月报") % values
+    notify_office(
+        text, reverse("dispatch:review", args=[unit_report.pk]), exclude=by, everywhere=True, subject=subject
+    )
+    return unit_report
 
 
 def _unit_rows(unit_report: UnitReport) -> Any:
@@ -257,6 +271,14 @@ def unit_report_approve(*, unit_report: UnitReport, version: int, by: Any, note:
         reviewed_at=timezone.now(), reviewed_by=by, return_reason="",
     )
     _rows_reviewed(unit_report, approved=True)
+    values = {"unit": unit_report.unit, "period": unit_report.period.label, "note": note.strip()}
+    text = _("%(unit)s%(period)s的月报已审核通过。") % values
+    if note.strip():
+        text += _("审核意见：%(note)s") % values
+    notify_unit(
+        unit_report.unit_id, text, reverse("dispatch:report_grid", args=[unit_report.pk]), exclude=by,
+        everywhere=True, subject=_("【审核通过】%(unit)s%(period)s月报") % values,
+    )
     return unit_report
 
 
@@ -273,13 +295,36 @@ def unit_report_return(*, unit_report: UnitReport, version: int, by: Any, reason
     )
     # Returned figures are the unit's to change again: no longer reviewed, even if approved before.
     _rows_reviewed(unit_report, approved=False)
+    values = {"unit": unit_report.unit, "period": unit_report.period.label, "reason": unit_report.return_reason}
     notify_unit(
         unit_report.unit_id,
-        _("%(unit)s%(period)s的月报被退回：%(reason)s")
-        % {"unit": unit_report.unit, "period": unit_report.period.label, "reason": unit_report.return_reason},
+        _("%(unit)s%(period)s的月报被退回：%(reason)s") % values,
         reverse("dispatch:report_grid", args=[unit_report.pk]),
+        exclude=by, everywhere=True, subject=_("【退回】%(unit)s%(period)s月报") % values,
     )
     return unit_report
+
+
+@dataclass(frozen=True)
+class ProjectCounts:
+    """Per unit: the ledger's projects it leads and how many of them have a row in the period."""
+
+    projects: dict[int, int]
+    reported: dict[int, int]
+
+
+def unit_project_counts(*, period: Period, unit_ids: list[int]) -> ProjectCounts:
+    """The period board's and the reporting export's counts, one grouped query each whatever the number of units."""
+    projects = (
+        Project.objects.in_ledger().filter(lead_unit_id__in=unit_ids).order_by().values("lead_unit_id")
+        .annotate(n=Count("pk")).values_list("lead_unit_id", "n")
+    )
+    reported = (
+        ProgressReport.objects.filter(
+            project__lead_unit_id__in=unit_ids, year=period.year, month=period.month, half=period.half
+        ).order_by().values("project__lead_unit_id").annotate(n=Count("pk")).values_list("project__lead_unit_id", "n")
+    )
+    return ProjectCounts(projects=dict(projects), reported=dict(reported))
 
 
 def unit_report_late_days(unit_report: UnitReport, today: dt.date) -> int:
@@ -340,7 +385,7 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
         chunk = ids[start : start + 1000]
         projects = (
             Project.objects.filter(pk__in=chunk)
-            .select_related("lead_unit", "town", "responsible_leader")
+            .select_related("lead_unit", "town", "responsible_leader", "category", "funding_source")
             .prefetch_related("milestones")
         )
         plans = dict(
@@ -377,6 +422,8 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
                     stage=project.stage if started_by_end or project.actual_start is None else "preparing",
                     planned_start=project.planned_start,
                     actual_start=project.actual_start if started_by_end else None,
+                    # Judged by the project's stage now: the ledger keeps no date of completion.
+                    planned_completion=project.planned_completion,
                     milestones=milestones,
                     annual_plan=plan,
                     invested_ytd=done,
@@ -398,6 +445,8 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
                 stage=project.stage,
                 stage_label=str(project.get_stage_display()),
                 construction=project.construction,
+                category=project.category.name if project.category else "",
+                funding_source=project.funding_source.name if project.funding_source else "",
                 is_special_bond=project.is_special_bond,
                 lead_unit_id=project.lead_unit_id,
                 lead_unit=str(project.lead_unit),

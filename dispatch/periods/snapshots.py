@@ -17,6 +17,16 @@ below fill exactly those defaults, so an old period's bulletin reads as it alway
 - periods before issue 6 lacked ``as_of`` (their figures are as of the period's last day) and
   the units' ``reported`` (a submitted or approved report said it); the first release lacked
   the units' ``late_days``.
+
+Version 3 of the projects (issue 8) records the project's category (ProjectCategory's name) and
+funding source (FundingSource's name) at publication, for the bulletin's splits. A project without
+one is recorded as ""; a row of version 2 or before did not record them, and reads as None ("not
+recorded"), which the bulletin counts under 未分类 / 未填 and says so.
+
+The bulletin's own words (存在的主要问题, 下步工作安排: dispatch.models.BulletinNarrative) are frozen
+with the period too, as a :class:`BulletinText` in the shared store, by the ``dispatch.narrative``
+builder registered at the end of this module; the bulletin reads them from there, never from the
+live model.
 """
 from __future__ import annotations
 
@@ -26,10 +36,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
+from django.utils.translation import gettext_lazy
+
 from core import publication as pub
 from core.district import district
-from core.models import Period
-from dispatch.models import PeriodSnapshot, ProjectSnapshot
+from core.models import Period, PublishedRecord
+from dispatch.models import BulletinNarrative, PeriodSnapshot, ProjectSnapshot
 
 
 def _required(value: dt.date | None) -> dt.date:
@@ -88,14 +101,19 @@ def _project_1_to_2(data: pub.JSON, _period: Period | None) -> pub.JSON:
     return upgraded
 
 
+def _project_2_to_3(data: pub.JSON, _period: Period | None) -> pub.JSON:
+    # Not recorded before version 3: None, which the bulletin reads as 未分类 / 未填 and says so.
+    return {**data, "category": None, "funding_source": None}
+
+
 @pub.register
 @dataclass(frozen=True)
 class ProjectFigures(pub.Snapshot):
     """A project as published in a period. Money in 万元, Decimal with two places."""
 
     KIND = "dispatch.project"
-    VERSION = 2
-    UPGRADES = {1: _project_1_to_2}
+    VERSION = 3
+    UPGRADES = {1: _project_1_to_2, 2: _project_2_to_3}
 
     name: str
     level: str
@@ -135,6 +153,10 @@ class ProjectFigures(pub.Snapshot):
     unit_report_state: str | None
     # Months whose progress fed these figures without the office's review (projects.rules rule 6).
     unreviewed: tuple[str, ...]
+    # The category's and the funding source's names at publication, "" for none; None: not recorded
+    # (rows before version 3). Defaults only until the ``dispatch.projects`` builder passes them.
+    category: str | None = None
+    funding_source: str | None = None
 
     def to_data(self) -> pub.JSON:
         return {
@@ -175,6 +197,8 @@ class ProjectFigures(pub.Snapshot):
             "reported": self.reported,
             "unit_report_state": self.unit_report_state,
             "unreviewed": list(self.unreviewed),
+            "category": self.category,
+            "funding_source": self.funding_source,
         }
 
     @classmethod
@@ -221,6 +245,8 @@ class ProjectFigures(pub.Snapshot):
             reported=pub.flag(data["reported"]),
             unit_report_state=None if data["unit_report_state"] is None else t(data["unit_report_state"]),
             unreviewed=tuple(t(label) for label in data["unreviewed"]),
+            category=None if data["category"] is None else t(data["category"]),
+            funding_source=None if data["funding_source"] is None else t(data["funding_source"]),
         )
 
 
@@ -426,3 +452,88 @@ def read_period(period: Period) -> list[PeriodFigures]:
         return []
     version, data = stored
     return [PeriodFigures.from_data(data, version=version, period=period)]
+
+
+# --- the bulletin's own words --------------------------------------------------------------------
+
+@pub.register
+@dataclass(frozen=True)
+class BulletinText(pub.Snapshot):
+    """存在的主要问题 and 下步工作安排 as the office left them when the period was published.
+
+    The office writes them (dispatch.models.BulletinNarrative, dispatch.bulletins.narrative) while the
+    period is not published; publishing copies them here, and the bulletin prints this copy, so the
+    bulletin of March reads the same whatever happens to the live row. A period published without
+    any text has no row: its bulletin has no such sections. Kept in the shared store, one per period.
+    """
+
+    KIND = "dispatch.narrative"
+    VERSION = 1
+
+    problems: str  # "" when the office wrote only the other text
+    next_steps: str
+
+    def to_data(self) -> pub.JSON:
+        return {"problems": self.problems, "next_steps": self.next_steps}
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> BulletinText:
+        return cls(problems=pub.text(data["problems"]), next_steps=pub.text(data["next_steps"]))
+
+
+def narrative_take(*, period: Period, as_of: dt.date, now: dt.datetime) -> int:
+    """The ``dispatch.narrative`` builder: the office's text of the period into the shared store (1), or
+    nothing when there is none (0).
+
+    The period's row is locked first, as every save of the text locks it (dispatch.bulletins.narrative):
+    a save that began before stays or waits until it has committed, and one that comes after finds the
+    period published and is refused, so what is frozen here is the last text anybody saved.
+    """
+    with transaction.atomic():  # publishing holds one; a lone run (a test, a rebuild) gets its own
+        Period.objects.select_for_update().filter(pk=period.pk).first()
+        pub.records_clear(period=period, schema=BulletinText)
+        narrative = BulletinNarrative.objects.filter(period=period).first()
+        if narrative is None or not (narrative.problems.strip() or narrative.next_steps.strip()):
+            return 0
+        pub.record_write(
+            period=period,
+            snapshot=BulletinText(problems=narrative.problems.strip(), next_steps=narrative.next_steps.strip()),
+        )
+        return 1
+
+
+def read_narratives(period: Period) -> list[BulletinText]:
+    return [text for _key, text in pub.records_read(period, BulletinText)]
+
+
+def bulletin_text(period: Period) -> BulletinText | None:
+    """The text frozen with ``period``, or None (no text when published, or not published)."""
+    stored = read_narratives(period)
+    return stored[0] if stored else None
+
+
+def bulletin_words(period: Period) -> tuple[Letterhead, BulletinText | None]:
+    """What a bulletin prints besides figures, as frozen with ``period``: :func:`letterhead` and
+    :func:`bulletin_text`, in one query."""
+    head: Letterhead | None = None
+    text: BulletinText | None = None
+    rows = PublishedRecord.objects.filter(period=period, kind__in=(Letterhead.KIND, BulletinText.KIND), key="")
+    for kind, version, data in rows.values_list("kind", "schema_version", "data"):
+        if kind == Letterhead.KIND:
+            head = Letterhead.from_data(data, version=version, period=period)
+        else:
+            text = BulletinText.from_data(data, version=version, period=period)
+    if head is None:
+        current = district()
+        head = Letterhead(district_name=current.district_name, document_prefix=current.document_prefix)
+    return head, text
+
+
+# Registered here, where its schema is, when dispatch's snapshots are first imported (DispatchConfig.ready
+# imports them through dispatch.periods.services); after the letterhead, as nothing reads it meanwhile.
+NARRATIVE_BUILDER = pub.register_builder(
+    pub.Builder(
+        name="dispatch.narrative", schema=BulletinText, build=narrative_take, read=read_narratives,
+        step=gettext_lazy("正在冻结通报正文（存在的主要问题、下步工作安排）"), order=40,
+    )
+)

@@ -82,7 +82,17 @@ def period_key(unit_report: UnitReport) -> str:
 
 
 def filename(unit_report: UnitReport) -> str:
-    return _("%(unit)s-%(key)s月度填报.xlsx") % {"unit": unit_report.unit.name, "key": period_key(unit_report)}
+    """The download's name: "东城街道-2026-12月度填报.xlsx", a half "东城街道-2026-12上半月填报.xlsx".
+
+    Not the stamp's ``period_key``: its "-0" of a whole month means nothing to whoever files the download.
+    """
+    period = unit_report.period
+    values = {"unit": unit_report.unit.name, "key": f"{period.year}-{period.month:02d}"}
+    if period.half == 1:
+        return _("%(unit)s-%(key)s上半月填报.xlsx") % values
+    if period.half == 2:
+        return _("%(unit)s-%(key)s下半月填报.xlsx") % values
+    return _("%(unit)s-%(key)s月度填报.xlsx") % values
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ refusal (DispatchError) as a message, so the office reads why in words.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,24 +17,26 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.district import district
+from core.excel import XLSX_CONTENT_TYPE
 from core.models import Notification, Period
 from core.policies import can, require
 from dispatch import tasks as dispatch_tasks
 from dispatch.access import current_user, unit_report_for
 from dispatch.models import CorrectionRequest, UnitReport
-from dispatch.periods import services
+from dispatch.periods import reminders, services
 from dispatch.reporting.grid import unit_report_issues
 from dispatch.review import corrections
+from dispatch.review import excel as reporting_excel
 from projects.models import ZERO, ProgressReport, Project
 
 PAGE_SIZE = 50
@@ -85,9 +88,10 @@ def _next_period(latest: Period | None, today: dt.date) -> dict[str, int]:
 def periods(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     states = UnitReport.State
+    # Newest first, said here: a query with aggregates (GROUP BY) does not take Period's Meta.ordering.
     rows = Period.objects.annotate(
         **{f"n_{state}": Count("unit_reports", filter=Q(unit_reports__state=state)) for state in states.values}
-    ).select_related("published_by")
+    ).select_related("published_by").order_by("-year", "-month", "-half")
     latest = Period.objects.order_by("-year", "-month", "-half").first()
     context = {
         "periods": rows,
@@ -176,6 +180,62 @@ def period_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("dispatch:period_board", pk=pk)
 
 
+@require_POST
+def period_remind(request: HttpRequest, pk: int) -> HttpResponse:
+    """催报: remind every unit that has not reported yet, at once (dispatch.periods.reminders.reminders_send_now).
+
+    Done in the request rather than as a background job: a county has 10–100 units, and a click
+    costs one insert of in-app notifications per unit, one insert of the log rows, one SMTP
+    connection for all the e-mails and one robot post, so the office reads at once whom it reached.
+    """
+    user = current_user(request)
+    require(user, "dispatch.remind_units")
+    period = get_object_or_404(Period, pk=pk)
+    try:
+        result = reminders.reminders_send_now(period=period, by=user)
+    except services.DispatchError as exc:
+        messages.error(request, str(exc))
+        return redirect("dispatch:period_board", pk=pk)
+    _remind_messages(request, result)
+    return redirect("dispatch:period_board", pk=pk)
+
+
+def _remind_messages(request: HttpRequest, result: reminders.NowResult) -> None:
+    """Whom the click reached, whom it left out and why, and what failed, in the office's words."""
+    def names(reports: list[UnitReport]) -> str:
+        return "、".join(str(report.unit) for report in reports)
+
+    if result.reminded:
+        text = _("已向 %(n)d 个尚未报送的单位发送催报（%(units)s）：站内消息 %(app)d 人，邮件 %(email)d 封。") % {
+            "n": len(result.reminded), "units": names([sent.unit_report for sent in result.reminded]),
+            "app": sum(sent.in_app for sent in result.reminded), "email": result.emails,
+        }
+        if result.robot:
+            text += _("已在工作群通知。")
+        messages.success(request, text)
+    if result.skipped:
+        left_out = "、".join(
+            _("%(unit)s（%(at)s 已催报）")
+            % {"unit": item.unit_report.unit, "at": timezone.localtime(item.at).strftime("%H:%M")}
+            for item in result.skipped
+        )
+        messages.info(
+            request,
+            _("%(n)d 个单位在 %(minutes)d 分钟内已催报过，本次跳过：%(units)s。")
+            % {"n": len(result.skipped), "minutes": reminders.RECENT.seconds // 60, "units": left_out},
+        )
+    if result.unreached:
+        messages.warning(
+            request,
+            _("以下单位没有已启用的填报员账号，站内消息和邮件无人接收，请为其添加填报员账号：%(units)s。")
+            % {"units": names([sent.unit_report for sent in result.unreached])},
+        )
+    for error in result.errors:
+        messages.warning(request, error)
+    if not result.reminded and not result.skipped:
+        messages.info(request, _("%(period)s各单位均已报送，无需催报。") % {"period": result.period.label})
+
+
 @dataclass
 class BoardRow:
     report: UnitReport
@@ -183,6 +243,7 @@ class BoardRow:
     project_count: int
     reported_count: int
     issue_counts: dict[str, int] | None = None
+    last_reminded: dt.datetime | None = None
 
 
 def _issue_counts(unit_report: UnitReport) -> dict[str, int]:
@@ -203,16 +264,8 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
     reports_list = list(reports)
     today = services.today()
     unit_ids = [r.unit_id for r in reports_list]
-    # One grouped query each, whatever the number of units.
-    project_counts = dict(
-        Project.objects.in_ledger().filter(lead_unit_id__in=unit_ids).order_by().values("lead_unit_id")
-        .annotate(n=Count("pk")).values_list("lead_unit_id", "n")
-    )
-    reported_counts = dict(
-        ProgressReport.objects.filter(
-            project__lead_unit_id__in=unit_ids, year=period.year, month=period.month, half=period.half
-        ).order_by().values("project__lead_unit_id").annotate(n=Count("pk")).values_list("project__lead_unit_id", "n")
-    )
+    projects = services.unit_project_counts(period=period, unit_ids=unit_ids)
+    reminded = reminders.last_reminded(period=period, unit_ids=unit_ids)
     # The checks load each unit's history (a few queries per unit), so the board counts the rows
     # with issues only on request; the review page always shows them row by row.
     show_checks = request.GET.get("checks") == "1"
@@ -220,9 +273,10 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         BoardRow(
             report=report,
             late=services.unit_report_late_days(report, today),
-            project_count=project_counts.get(report.unit_id, 0),
-            reported_count=reported_counts.get(report.unit_id, 0),
+            project_count=projects.projects.get(report.unit_id, 0),
+            reported_count=projects.reported.get(report.unit_id, 0),
             issue_counts=_issue_counts(report) if show_checks else None,
+            last_reminded=reminded.get(report.unit_id),
         )
         for report in reports_list
     ]
@@ -250,6 +304,13 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         "can_act": can(user, "dispatch.manage_periods"),
         "show_checks": show_checks,
         "today": today,
+        "can_export": can(user, "dispatch.export_reporting", period),
+        # 催报: the office, while the period is open and some unit still owes its report (draft or returned).
+        "remind_count": (
+            summary[UnitReport.State.DRAFT.value] + summary[UnitReport.State.RETURNED.value]
+            if can(user, "dispatch.remind_units", period) and period.state == Period.State.OPEN
+            else 0
+        ),
         # What publishing now would leave out, for the publish dialog (the office only, while closed
         # and not being published).
         "publish_check": (
@@ -263,6 +324,21 @@ def period_board(request: HttpRequest, pk: int) -> HttpResponse:
         "publish_job": publish_job if period.state == Period.State.CLOSED else None,
     }
     return render(request, "dispatch/period_board.html", context)
+
+
+@require_GET
+def period_reporting_xlsx(request: HttpRequest, pk: int) -> FileResponse:
+    """Who has reported in the period, every unit, as an .xlsx (dispatch.review.excel)."""
+    user = current_user(request)
+    period = get_object_or_404(Period, pk=pk)
+    require(user, "dispatch.export_reporting", period)
+    # Written to a temporary file, then streamed, as the other exports are.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    reporting_excel.write_reporting(target, period=period)
+    target.seek(0)
+    return FileResponse(
+        target, as_attachment=True, filename=reporting_excel.filename(period), content_type=XLSX_CONTENT_TYPE
+    )
 
 
 # --- review of one unit report ------------------------------------------------------------------
@@ -474,6 +550,8 @@ urlpatterns: list[URLPattern] = [
     path("periods/<int:pk>/close/", period_close, name="period_close"),
     path("periods/<int:pk>/reopen/", period_reopen, name="period_reopen"),
     path("periods/<int:pk>/publish/", period_publish, name="period_publish"),
+    path("periods/<int:pk>/reporting.xlsx", period_reporting_xlsx, name="period_reporting_xlsx"),
+    path("periods/<int:pk>/remind/", period_remind, name="period_remind"),
     path("unit-reports/<int:pk>/review/", review, name="review"),
     path("unit-reports/<int:pk>/approve/", review_approve, name="review_approve"),
     path("unit-reports/<int:pk>/return/", review_return, name="review_return"),

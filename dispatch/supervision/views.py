@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
@@ -32,6 +32,7 @@ from dispatch.supervision import services as problems
 from dispatch.supervision import slip
 from dispatch.supervision.forms import (
     LEVEL_CHOICES,
+    PROJECT_SEARCH_LIMIT,
     ExtensionDecideForm,
     ExtensionRequestForm,
     ProblemActionForm,
@@ -40,6 +41,8 @@ from dispatch.supervision.forms import (
     ReassignForm,
     ReturnDecideForm,
     ReturnRequestForm,
+    project_label,
+    project_search,
 )
 from projects.models import ProgressReport, Project
 
@@ -161,7 +164,8 @@ def _initial(request: HttpRequest) -> dict[str, Any]:
 def problem_new(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "dispatch.create_problem")
-    form = ProblemForm(request.POST or None, initial=_initial(request) if request.method == "GET" else None)
+    initial = _initial(request) if request.method == "GET" else None
+    form = ProblemForm(request.POST or None, initial=initial, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -181,7 +185,36 @@ def problem_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("已交办督办问题，并通知了%(unit)s。") % {"unit": problem.responsible_unit})
             return redirect("dispatch:problem_detail", pk=problem.pk)
-    return render(request, "dispatch/problem_form.html", {"form": form})
+    return render(request, "dispatch/problem_form.html", {"form": form, "search_limit": PROJECT_SEARCH_LIMIT})
+
+
+@require_GET
+def problem_projects(request: HttpRequest) -> JsonResponse:
+    """The new-problem form's project search (static/js/problem_form.js): the first 20 of the user's
+    ledger projects matching ``q``, each with the lead unit and leader the form fills in from it.
+    A province holds 20,000 projects, too many for a drop-down list."""
+    user = current_user(request)
+    require(user, "dispatch.create_problem")
+    text = request.GET.get("q", "").strip()[:100]
+    if not text:
+        return JsonResponse({"results": [], "more": False})
+    found = list(
+        project_search(user, text).select_related("lead_unit", "responsible_leader")[: PROJECT_SEARCH_LIMIT + 1]
+    )
+    results = [
+        {
+            "id": project.pk,
+            "label": project_label(project),
+            "code": project.code,
+            "name": project.name,
+            "unit": project.lead_unit_id,
+            "unit_name": str(project.lead_unit),
+            "leader": project.responsible_leader_id,
+            "leader_name": str(project.responsible_leader) if project.responsible_leader else "",
+        }
+        for project in found[:PROJECT_SEARCH_LIMIT]
+    ]
+    return JsonResponse({"results": results, "more": len(found) > PROJECT_SEARCH_LIMIT})
 
 
 # --- one problem ----------------------------------------------------------------------------
@@ -388,6 +421,7 @@ def problem_slip(request: HttpRequest, pk: int) -> FileResponse:
 urlpatterns: list[URLPattern] = [
     path("problems/", problem_list, name="problems"),
     path("problems/new/", problem_new, name="problem_new"),
+    path("problems/new/projects.json", problem_projects, name="problem_projects"),
     path("problems/<int:pk>/", problem_detail, name="problem_detail"),
     path("problems/<int:pk>/act/", problem_act, name="problem_act"),
     path("problems/<int:pk>/extension/", problem_extension, name="problem_extension"),

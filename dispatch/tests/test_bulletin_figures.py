@@ -196,7 +196,9 @@ def test_red_and_yellow_projects_with_reasons_and_leaders(april: dict[str, Any])
     assert red.leader == "张区长"
     assert any("施工许可" in reason for reason in red.reasons)
     assert [(m.name, m.planned, m.days) for m in red.milestones_behind] == [("施工许可", dt.date(2026, 3, 1), 60)]
-    assert [p.name for p in f.yellow] == ["四号项目"]
+    # P5: planned to complete on 15 April, still building on the 30th (15 days overdue); P4: behind on investment.
+    assert [p.name for p in f.yellow] == ["五号项目", "四号项目"]
+    assert any("计划 2026-04-15 竣工，已逾期 15 天仍未竣工" in reason for reason in f.yellow[0].reasons)
     assert all(p.reasons for p in f.yellow)
 
 

@@ -104,7 +104,7 @@ def test_numbers_are_those_published(april: dict[str, Any]) -> None:
     assert "全区纳入调度的重点项目共 6 个，其中省重点 1 个、市重点 2 个、区重点 3 个" in text
     assert "应开工项目 5 个，已开工 3 个，开工率 60.0%；应投产项目 2 个，已投产 1 个，投产率 50.0%" in text
     assert "年度计划投资 0.45 亿元，累计完成投资 0.10 亿元，完成年度计划的 22.2%，落后序时进度 11.1 个百分点" in text
-    assert "本期红灯项目 2 个、黄灯项目 1 个" in text
+    assert "本期红灯项目 2 个、黄灯项目 2 个" in text
     assert "本期新开工项目 1 个：五号项目" in text and "本期新竣工（投产）项目 1 个：四号项目" in text
     # Overdue as of 30 April, the period's end (published 5 May): 环评批复 was due 1 May.
     assert "本期督办问题 4 个，已办结 1 个，未办结 3 个，其中逾期 1 个" in text
@@ -120,7 +120,7 @@ def test_numbers_are_those_published(april: dict[str, Any]) -> None:
     lights = next(t for t in tables if t.rows[0].cells[-1].text == "原因")
     rows = [[c.text for c in row.cells] for row in lights.rows[1:]]
     assert [(r[1], r[2], r[4]) for r in rows] == [("二号项目", "红灯", "—"), ("六号项目", "红灯", "张区长"),
-                                                  ("四号项目", "黄灯", "—")]
+                                                  ("五号项目", "黄灯", "—"), ("四号项目", "黄灯", "—")]
     assert "施工许可" in rows[1][5]
     problems = next(t for t in tables if t.rows[0].cells[-1].text == "督办状态")
     assert [row.cells[1].text for row in problems.rows[1:]] == ["征地未完成", "环评批复", "电力接入"]
@@ -187,7 +187,7 @@ def test_the_excel_annex(april: dict[str, Any]) -> None:
     departments = wb["部门投资完成率排名"]
     assert [(r[0].value, r[1].value) for r in departments.iter_rows(min_row=2)] == [(1, "发改局"), (1, "工信局")]
     lights = wb["红黄灯项目"]
-    assert [r[2].value for r in lights.iter_rows(min_row=2)] == ["二号项目", "六号项目", "四号项目"]
+    assert [r[2].value for r in lights.iter_rows(min_row=2)] == ["二号项目", "六号项目", "五号项目", "四号项目"]
     assert "施工许可" in lights.cell(row=3, column=14).value
     late = wb["迟报单位"]
     assert sorted(r[1].value for r in late.iter_rows(min_row=2)) == ["东城街道", "发改局"]

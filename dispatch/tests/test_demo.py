@@ -232,6 +232,7 @@ def test_bulletin_light_counts_equal_lights_recomputed_as_of_the_snapshot_date(t
             stage=project.stage if started or project.actual_start is None else "preparing",
             planned_start=project.planned_start,
             actual_start=started,
+            planned_completion=project.planned_completion,
             milestones=[
                 light_rules.MilestoneFact(
                     m.name, m.planned_date, m.actual_date if m.actual_date and m.actual_date <= day else None

@@ -42,12 +42,14 @@ class TestLogin:
         client = Client()
         assert client.get(reverse("login")).status_code == 200
         response = login(client, "office", PASSWORD)
-        assert (response.status_code, response["Location"]) == (302, reverse("projects:ledger"))
+        # To the site's root, which sends each role to its home: the office to the ledger, a leader to theirs.
+        assert (response.status_code, response["Location"]) == (302, "/")
+        assert client.get("/")["Location"] == reverse("projects:ledger")
         assert logged_in(client)
         attempt = LoginAttempt.objects.get()
         assert (attempt.username, attempt.ip, attempt.succeeded) == ("office", "127.0.0.1", True)
         # Once in, the login page sends the user on.
-        assert client.get(reverse("login"))["Location"] == reverse("projects:ledger")
+        assert client.get(reverse("login"))["Location"] == "/"
 
     def test_it_follows_next_within_the_site_only(
         self, personas: dict[str, User], clock: time_machine.Traveller
@@ -59,7 +61,7 @@ class TestLogin:
         client = Client()
         response = client.post(reverse("login"), {"username": "office", "password": PASSWORD,
                                                   "next": "https://evil.example/"})
-        assert response["Location"] == reverse("projects:ledger")
+        assert response["Location"] == "/"
 
     def test_a_page_without_login_sends_to_login(self, db: Any) -> None:
         response = Client().get(reverse("projects:ledger"))
@@ -303,3 +305,10 @@ def test_the_admin_login_goes_through_the_lockout(personas: dict) -> None:
     assert response.status_code == 302 and response["Location"].startswith("/login/")
     # Anonymous visits to other admin pages land on the locked-down login too.
     assert client.get("/admin/").headers["Location"].startswith("/admin/login/")
+
+
+def test_a_leader_who_logs_in_lands_on_the_leader_home(personas: dict[str, User]) -> None:
+    client = Client()
+    response = login(client, "leader", PASSWORD)
+    assert response["Location"] == "/"
+    assert client.get("/")["Location"] == reverse("dispatch:leader_home")

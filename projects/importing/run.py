@@ -402,6 +402,11 @@ class Reader:
         if amount.wan < 0:
             raise CellError(_("金额不能为负数：“%(value)s”") % {"value": shown(value)})
         if amount.currency != V.CNY:
+            # The amount as written and the rate used stay with the project, in its remarks.
+            row.fields.setdefault("extra_remarks", []).append(
+                _("%(field)s原文：%(text)s，按汇率 %(rate)s 折合 %(wan)s 万元")
+                % {"field": _(F.BY_KEY[key].label), "text": amount.text, "rate": amount.rate, "wan": amount.wan}
+            )
             self.analysis.warnings.append(
                 _("第 %(row)d 行 %(letter)s列：%(text)s 按汇率 %(rate)s 折合 %(wan)s 万元")
                 % {"row": row.number, "letter": column.letter, "text": amount.text, "rate": amount.rate,

@@ -49,7 +49,9 @@ def test_a_co_unit_sees_the_project_once_and_may_report_on_it(
     fresh = Project.objects.get(pk=project.pk)
     assert can(other, "projects.view", fresh)
     assert can(other, "projects.report_progress", fresh)
-    assert client_for(other).get(reverse("projects:detail", args=[project.pk])).status_code == 200
+    page = client_for(other).get(reverse("projects:detail", args=[project.pk]))
+    assert page.status_code == 200
+    assert '<dd id="co-units">西山镇</dd>' in page.content.decode()
     # Lead unit and co-unit at once: listed once, counted once.
     project.co_units.add(units["town_a"])
     assert ledger_codes(personas["reporter"]) == [project.code]

@@ -457,7 +457,7 @@ def test_model_constraints_are_checked(personas: dict[str, User]) -> None:
     rows = [new_row("C-1", 项目名称="长" * 101, 纬度=91, 经度=10, **{"总投资(万元)": 10**13})]
     response = upload(login("office"), xlsx(rows))
     found = error_rows(response)
-    assert "2|项目名称|确保该变量包含不超过 100 字符 (目前字符数 101)。" in found
+    assert "2|项目名称|最多 100 个字，现有 101 个字，请删减后再提交。" in found
     assert "2|纬度|确保该值小于或等于90。" in found
     assert "2|总投资(万元)|数值过大，实际为“10000000000000”" in found
     assert Project.objects.count() == 0

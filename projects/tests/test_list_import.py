@@ -150,6 +150,9 @@ def test_a_government_list_of_150_rows_imports_with_totals_equal_to_the_source(
     assert sum(saved.values()) == sum(builder.totals.values())  # to the 万元 (and the 分)
     for name, total in builder.totals.items():
         assert saved[name] == total, name
+    # A foreign amount keeps what the list wrote and the rate used.
+    foreign = Project.objects.get(name__startswith="外资合作项目5号")
+    assert "总投资原文：" in foreign.remarks and "万美元，按汇率 7.1 折合" in foreign.remarks
     plans = dict(AnnualPlan.objects.filter(year=2026).values_list("project__name", "amount"))
     for name, plan in builder.plans.items():
         assert plans[name] == plan.quantize(Decimal("0.01")), name

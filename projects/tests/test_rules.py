@@ -434,7 +434,7 @@ class TestThresholds:
 class TestRulesInWords:
     def test_defaults_filled_in(self) -> None:
         sentences = rules_in_words(LightThresholds())
-        assert len(sentences) == 6
+        assert len(sentences) == 7  # the planned completion has its own sentence (test_completion_rule.py)
         text = "\n".join(sentences)
         assert "不足 10 个百分点为绿灯" in text
         assert "落后 10 至 30 个百分点（含）为黄灯" in text

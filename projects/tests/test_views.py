@@ -190,7 +190,7 @@ class TestLedgerSorting:
         assert codes(response) == expected
         assert response.context["sort"] == sort
 
-    @pytest.mark.parametrize("sort", ["-plan", "-ytd", "plan", "ytd"])
+    @pytest.mark.parametrize("sort", ["-plan", "-ytd", "plan", "ytd", "rate", "-rate"])
     @pytest.mark.parametrize(("page_size", "walk"), [(3, 1000), (4, 1000), (3, 3), (2, 2), (4, 1), (1, 1)])
     def test_pages_read_from_the_figure_index_match_a_full_sort(
         self, sort: str, page_size: int, walk: int, personas: dict[str, User], make_project: Any,
@@ -219,6 +219,8 @@ class TestLedgerSorting:
         rows = [(f"2026-T-{n:03d}", None if f is None else Decimal(f)) for n, f in enumerate(figures, start=1)]
         if sort.lstrip("-") == "ytd":
             rows = [(code, figure or Decimal(0)) for code, figure in rows]
+        if sort.lstrip("-") == "rate":  # year-to-date equals the plan here: 100% wherever the plan is above zero
+            rows = [(code, Decimal(100) if figure and figure > 0 else None) for code, figure in rows]
         present = sorted((row for row in rows if row[1] is not None), key=lambda row: row[0])
         present.sort(key=lambda row: row[1], reverse=sort.startswith("-"))
         expected = [code for code, _figure in present] + [code for code, figure in rows if figure is None]
@@ -484,10 +486,10 @@ class TestProjectPage:
         client = client_for(personas["office"])
         url = reverse("projects:detail", args=[project.pk])
         client.get(url)  # warm up per-process caches
-        # session, user, project, scope, changes, milestones, plans, reports, problems, the district's
-        # settings, notifications, units of the problems section, history, session save (3 with its savepoint);
-        # it was 22, with milestones read twice and the plan three times
-        with django_assert_max_num_queries(16) as captured:
+        # session, user, project, scope, changes, co-units, milestones, plans, reports, problems, the leaders'
+        # instructions, the district's settings, notifications, units of the problems section, history, session
+        # save (3 with its savepoint); it was 22, with milestones read twice and the plan three times
+        with django_assert_max_num_queries(18) as captured:
             response = client.get(url)
         assert response.context["plan"] == Decimal("1300")
         sql = [query["sql"] for query in captured.captured_queries]

@@ -188,6 +188,9 @@ def test_the_migration_fills_the_table_from_existing_data(project: Project) -> N
     ProjectYear.objects.all().delete()
     migration = importlib.import_module("projects.migrations.0007_project_year_figures")
     migration.fill(apps, SimpleNamespace(connection=connection))
+    # 0012 adds the rate (derived from the two figures) and fills it in.
+    rate = importlib.import_module("projects.migrations.0012_project_year_rate")
+    rate.fill(apps, SimpleNamespace(connection=connection))
     assert_agrees()
 
 

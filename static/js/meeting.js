@@ -11,6 +11,8 @@
     current = Math.max(0, Math.min(slides.length - 1, index));
     slides.forEach(function (slide, i) { slide.hidden = i !== current; });
     counter.textContent = (current + 1) + " / " + slides.length;
+    // A chart on the slide is drawn once it has a size (bulletin_charts.js listens).
+    slides[current].dispatchEvent(new CustomEvent("slide:shown", { bubbles: true }));
     if (window.history.replaceState) {
       window.history.replaceState(null, "", "#" + (current + 1));
     }

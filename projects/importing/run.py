@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl.utils import get_column_letter
 
 from audit.models import AuditEntry
 from audit.services import audit_snapshot
@@ -699,7 +698,7 @@ def save(analysis: Analysis, *, by: User | None, progress: Any = None) -> SaveRe
         step(70, _("正在更新已有项目"))
         changed = _update_projects(updates, by=by, now=now, entries=entries)
         _save_co_units([*news, *updates])
-        plan_years = _save_plans([*news, *updates], by=by, now=now, entries=entries)
+        plan_years = _save_plans(news, updates, by=by, now=now, entries=entries)
         AuditEntry.objects.bulk_create(entries, batch_size=BATCH)
         ids = [p.pk for p in created] + [p.pk for p in changed]
         step(85, _("正在计算年度数据和红黄绿灯"))
@@ -847,15 +846,17 @@ def _save_co_units(rows: Iterable[Row]) -> None:
         through.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
 
 
-def _save_plans(rows: Iterable[Row], *, by: User | None, now: dt.datetime, entries: list[AuditEntry]) -> set[int]:
-    """New and changed annual plans, one query for each batch; returns the projects whose plans changed."""
+def _save_plans(
+    news: list[Row], updates: list[Row], *, by: User | None, now: dt.datetime, entries: list[AuditEntry]
+) -> set[int]:
+    """New and changed annual plans, one query for each batch; returns the projects whose plans changed.
+    A project just created has no plans; an existing one's were read with it (``Names.load_projects``)."""
     plans: list[AnnualPlan] = []
     touched: set[int] = set()
-    for row in rows:
+    for row, saved_before in [*((row, False) for row in news), *((row, True) for row in updates)]:
         project = row.match
         assert project is not None
-        existing = {plan.year: plan for plan in project.plans.all()} if project.pk and hasattr(
-            project, "_prefetched_objects_cache") else {}
+        existing = {plan.year: plan for plan in project.plans.all()} if saved_before else {}
         for year, amount in row.plans.items():
             old = existing.get(year)
             if old is not None and old.amount == amount:
@@ -893,7 +894,3 @@ def _entry(
         object_repr=str(project)[:200], subject_model="projects.project", subject_id=str(project.pk),
         changes=changes, source="list-import", at=now,
     )
-
-
-def column_letter(index: int) -> str:
-    return get_column_letter(index)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "core",
     "projects",
     "dispatch",
+    "investment",
     # After core, whose db_worker (the queue's worker plus a heartbeat and restart recovery) wins.
     "django_tasks",
     "django_tasks_db",

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -395,3 +396,110 @@ class BulletinNarrative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.period}"
+
+
+class BulletinSection(models.TextChoices):
+    """The bulletin's level-1 sections, in the order bulletins printed them before the template existed.
+
+    The value is the key a :class:`BulletinTemplate` (and the letterhead frozen with a period) lists;
+    the label is the heading's words, numbered 一、二、… in the printed order by
+    dispatch.bulletins.figures. The first seven are the figures', the last two the office's own words
+    (BulletinNarrative), printed only when the period was published with them.
+    """
+
+    OVERVIEW = "overview", _("总体情况")
+    INVESTMENT = "investment", _("投资完成情况")
+    RANKINGS = "rankings", _("镇街和部门排名")
+    LIGHTS = "lights", _("红黄灯项目")
+    STARTED = "started", _("新开工和竣工项目")
+    SUPERVISION = "supervision", _("问题督办情况")
+    REPORTING = "reporting", _("报送情况")
+    NARRATIVE_PROBLEMS = "narrative_problems", _("存在的主要问题")
+    NARRATIVE_NEXT_STEPS = "narrative_next_steps", _("下步工作安排")
+
+
+def default_sections() -> list[str]:
+    """Every section in its usual order: what the bulletin printed before the template existed."""
+    return list(BulletinSection.values)
+
+
+def section_errors(sections: Any) -> list[str]:
+    """What is wrong with a list of section keys, in words; empty when it can be printed."""
+    if not isinstance(sections, list) or not all(isinstance(key, str) for key in sections):
+        return [str(_("章节须为章节代码的列表。"))]
+    errors = []
+    unknown = [key for key in sections if key not in BulletinSection.values]
+    if unknown:
+        errors.append(str(_("未知的章节：%(keys)s。")) % {"keys": "、".join(unknown)})
+    repeated = list(dict.fromkeys(key for key in sections if sections.count(key) > 1))
+    if repeated:
+        errors.append(str(_("章节重复：%(keys)s。")) % {"keys": "、".join(
+            str(BulletinSection(key).label) if key in BulletinSection.values else key for key in repeated
+        )})
+    if not sections:
+        errors.append(str(_("至少要印一节。")))
+    return errors
+
+
+class BulletinTemplate(models.Model):
+    """How the district's bulletin is shaped: its names, its 版记 and which sections it prints in what order.
+
+    One row (pk 1), edited by the office on /dispatch/bulletin-template/ (dispatch.bulletins.template)
+    with the version the page showed, every change audited. Until the row exists, and for every text
+    left blank, the bulletin prints what it printed before the template existed: the office's name
+    from the district's (dispatch.bulletins.docx_style.office_name), the district's 文号 prefix, all
+    the sections in their usual order, 抄送 the district's four leading bodies. Publishing a period
+    freezes the template with the district's names (dispatch.periods.snapshots.Letterhead), so a
+    bulletin regenerated later prints what it printed on its day.
+    """
+
+    SINGLETON_PK = 1
+
+    issuing_body = models.CharField(
+        _("发文机关"), max_length=60, blank=True,
+        help_text=_("留空则为区县名称加“重点项目建设指挥部办公室”；也是红头、落款和印发机关留空时的文字。"),
+    )
+    header_text = models.CharField(
+        _("红头文字"), max_length=60, blank=True,
+        help_text=_("文件首页红色的发文机关标志，如“重点项目建设调度通报”；留空则与发文机关相同。"),
+    )
+    document_prefix = models.CharField(
+        _("文号前缀"), max_length=20, blank=True,
+        help_text=_("如“寒重项办”，文号印为“寒重项办〔2026〕4号”；留空则用区县设置中的通报文号前缀。"),
+    )
+    sections: models.JSONField[list[str], list[str]] = models.JSONField(
+        # Blank allowed here only so an empty list gets clean()'s words ("至少要印一节") instead of Django's.
+        _("通报章节"), default=default_sections, blank=True,
+        help_text=_("印出的章节及其顺序；标题按印出的顺序编为一、二、三……"),
+    )
+    signature = models.CharField(
+        _("落款"), max_length=60, blank=True, help_text=_("正文末尾、成文日期之上的署名；留空则与发文机关相同。"),
+    )
+    copy_to = models.CharField(
+        _("抄送"), max_length=200, blank=True,
+        help_text=_("版记中“抄送：”之后的机关，以顿号分隔、句号结尾；"
+                    "留空则为区委、区人大、区政府、区政协领导（县、市为县委、市委……）。"),
+    )
+    issued_by = models.CharField(
+        _("印发机关"), max_length=60, blank=True, help_text=_("版记中印发日期之前的机关；留空则与发文机关相同。"),
+    )
+    # Optimistic locking: the page sends the version it showed; a save from an older page is refused.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("通报模板")
+        verbose_name_plural = _("通报模板")
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="bulletin_template_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("通报模板"))
+
+    def clean(self) -> None:
+        errors = section_errors(self.sections)
+        if errors:
+            raise ValidationError({"sections": errors})

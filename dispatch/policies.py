@@ -101,6 +101,13 @@ def write_narrative(user: User, period: Period | None = None) -> bool:
     return user.is_office and (period is None or not period.is_frozen)
 
 
+@rule("dispatch.edit_bulletin_template")
+def edit_bulletin_template(user: User, obj: Any = None) -> bool:
+    """The office (administrators included) shapes the bulletin: its names, 版记 and sections (通报模板), and
+    downloads a sample of it; publishing freezes it with the period, so it never changes a published bulletin."""
+    return user.is_office
+
+
 @rule("dispatch.create_problem")
 def create_problem(user: User, obj: Any = None) -> bool:
     """The office raises a problem for supervision (督办) and assigns it to a unit and a leader."""

@@ -39,11 +39,13 @@ from projects.models import (
     ZERO,
     AnnualPlan,
     Construction,
+    FundingSource,
     Level,
     Milestone,
     MilestoneTemplate,
     ProgressReport,
     Project,
+    ProjectCategory,
     ProjectType,
     Stage,
 )
@@ -195,6 +197,28 @@ CATALOGUE: list[tuple[str, str, str, str, str, str | None, str]] = [
     (D, OTH, "生态修复", "废弃矿山地质环境治理项目", "自然资源局", "金岭镇", "示范区自然资源局"),
 ]
 
+# The categories and funding sources the migrations seed (projects/migrations/0010): name, 民生实事, order.
+# The demo creates the ones missing (a flushed test database, a district that renamed them) under these names.
+CATEGORIES: list[tuple[str, bool, int]] = [
+    ("工业", False, 1), ("文旅", False, 2), ("现代农业", False, 3), ("商贸物流", False, 4), ("基础设施", False, 5),
+    ("社会事业", False, 6), ("民生实事", True, 7),
+]
+FUNDING_SOURCES: list[tuple[str, int]] = [
+    ("政府投资", 1), ("社会投资", 2), ("专项债", 3), ("国有企业投资", 4), ("其他", 5),
+]
+# A project's category by its 所属行业 where that says more than its type; "" leaves it 未分类, as a few rows of
+# a real list are (the ecological repair works fit none of the district's categories).
+CATEGORY_BY_INDUSTRY: dict[tuple[str, str], str] = {
+    (IND, "文化旅游"): "文旅", (IND, "现代农业"): "现代农业", (IND, "农副产品加工"): "现代农业",
+    (IND, "现代物流"): "商贸物流", (IND, "商贸"): "商贸物流", (INF, "农业"): "现代农业",
+    (LIV, "文体"): "社会事业", (OTH, "应急"): "社会事业", (OTH, "生态修复"): "",
+}
+CATEGORY_BY_TYPE = {IND: "工业", INF: "基础设施", LIV: "民生实事", OTH: "基础设施"}
+# Works of other categories on the year's 民生实事 list (the project's own flag, beside its category's).
+LIVELIHOOD_WORKS = {"城乡供水一体化工程", "农村公路提档升级工程", "城区集中供热管网改造工程"}
+# Owners that are the district's state-owned companies (城投, 水务, 热力…) rather than private firms.
+STATE_OWNED_WORDS = ("集团", "投资", "发展", "置业", "热力", "公共交通", "数字科技")
+
 CONTENT: dict[str, str] = {
     IND: (
         "项目占地{land}亩，总建筑面积{floor}万平方米，新建生产车间、仓储及研发办公用房，购置主要生产设备{equip}台（套）。"
@@ -314,6 +338,41 @@ def _reverse(names: Sequence[str], durations: Sequence[int], anchor: int, day: d
     """
     target = calendar.add_workdays(calendar.previous_or_same_workday(day), sum(durations[anchor + 1:]))
     return [day for _name, day in rules.reverse_schedule(list(zip(names, durations, strict=True)), target, calendar)]
+
+
+def _category_name(project_type: str, industry: str) -> str:
+    """The demo project's category ("" for none), by its 所属行业, else by its type."""
+    return CATEGORY_BY_INDUSTRY.get((project_type, industry), CATEGORY_BY_TYPE[project_type])
+
+
+def _funding_name(owner: str, *, special_bond: bool, started: bool) -> str:
+    """Where the demo project's money comes from ("" for not known yet), by who builds it.
+
+    Derived from the catalogue and the scenario, not drawn from the random generator, so the rest of the
+    demo (figures, dates, lights) is what it was before the projects had funding sources.
+    """
+    if special_bond:
+        return "专项债"
+    if "公司" not in owner:
+        return "政府投资"  # a bureau, a town, a hospital or a school
+    if owner.startswith("示范区") and any(word in owner for word in STATE_OWNED_WORDS):
+        return "国有企业投资"
+    # A private investor's financing is often still open before the start, and the list leaves it blank.
+    return "社会投资" if started else ""
+
+
+def _categories_and_funding() -> tuple[dict[str, ProjectCategory], dict[str, FundingSource]]:
+    """The seeded categories and funding sources by name, created where missing (never assumed: a test
+    database flushed by a live-server test has none)."""
+    categories = {
+        name: ProjectCategory.objects.get_or_create(name=name, defaults={"livelihood": livelihood, "order": order})[0]
+        for name, livelihood, order in CATEGORIES
+    }
+    funding = {
+        name: FundingSource.objects.get_or_create(name=name, defaults={"order": order})[0]
+        for name, order in FUNDING_SOURCES
+    }
+    return categories, funding
 
 
 def _person(rng: random.Random) -> str:
@@ -587,6 +646,7 @@ def _create_projects(units: dict[str, Unit], users: dict[str, User], as_of: dt.d
 
     center_lat, center_lng = settings.DIAODU_MAP_CENTER
     towns = {name: (north, east) for name, _c, _p, north, east in TOWNS}
+    categories, funding = _categories_and_funding()
 
     projects: list[Project] = []
     extras: list[dict[str, Any]] = []
@@ -637,6 +697,10 @@ def _create_projects(units: dict[str, Unit], users: dict[str, User], as_of: dt.d
         if level == D and town_unit is not None and index % 3 == 0:
             # Towns lead some district-level projects themselves, and report them each month.
             lead_unit = town_unit
+        # Drawn here, where the project's constructor drew it before, so the generator's sequence is unchanged.
+        special_bond = ptype in {INF, LIV} and rng.random() < 0.4
+        category = categories.get(_category_name(ptype, industry_name))
+        source = funding.get(_funding_name(owner, special_bond=special_bond, started=scenario in STARTED))
         projects.append(
             Project(
                 code=f"{DEMO_CODE_PREFIX}{year}-{index + 1:03d}",
@@ -648,7 +712,11 @@ def _create_projects(units: dict[str, Unit], users: dict[str, User], as_of: dt.d
                 industry=industry_name,
                 stage=stage,
                 construction=construction,
-                is_special_bond=ptype in {INF, LIV} and rng.random() < 0.4,
+                is_special_bond=special_bond,
+                category=category,
+                # As the list import sets it: a 民生实事 category makes the project one.
+                livelihood=(category is not None and category.livelihood) or name in LIVELIHOOD_WORKS,
+                funding_source=source,
                 owner=owner,
                 owner_contact=_person(rng),
                 owner_phone=f"0536-8{rng.randint(100000, 999999)}",

@@ -26,6 +26,7 @@ from projects.models import (
     Level,
     Milestone,
     MilestoneTemplate,
+    OpeningBalance,
     ProgressReport,
     Project,
     ProjectCategory,
@@ -35,6 +36,8 @@ from projects.models import (
 from projects.services import ADJUSTABLE_FIELDS, OFFICE_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The ledger filter's values for "without a category / funding source" and for the 民生实事 choice.
+UNSET, YES, NO = "none", "yes", "no"
 
 
 def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField[Any]:
@@ -243,6 +246,13 @@ class LedgerFilterForm(forms.Form):
     leader = forms.ModelChoiceField(
         label=gettext_lazy("包靠领导"), queryset=User.objects.none(), required=False, widget=QuickSelect
     )
+    category = forms.ChoiceField(label=gettext_lazy("项目类别"), required=False, widget=QuickSelect)
+    funding = forms.ChoiceField(label=gettext_lazy("资金来源"), required=False, widget=QuickSelect)
+    # 民生实事: the project's own flag or its category's (selectors.livelihood_q).
+    livelihood = forms.ChoiceField(
+        label=gettext_lazy("民生实事"), required=False, widget=QuickSelect,
+        choices=[("", gettext_lazy("全部")), (YES, gettext_lazy("是")), (NO, gettext_lazy("否"))],
+    )
     ledger_state = forms.ChoiceField(
         label=gettext_lazy("在库状态"), required=False, widget=QuickSelect,
         choices=[("", gettext_lazy("在库项目")), (LedgerState.WITHDRAWN.value, gettext_lazy("已退库项目")),
@@ -274,6 +284,14 @@ class LedgerFilterForm(forms.Form):
         self.fields["leader"].widget.choices = _Options(
             User.objects.filter(role=User.Role.LEADER).values_list("pk", "full_name", "username")
         )
+        # Every category and funding source, retired ones too (marked): projects keep the ones they were given,
+        # and the office looks for those to reassign them. UNSET finds the projects without one (未分类 / 未填).
+        _choice(self, "category").choices = _Named(
+            ProjectCategory.objects.values_list("pk", "name", "is_active"), unset=_("未分类")
+        )
+        _choice(self, "funding").choices = _Named(
+            FundingSource.objects.values_list("pk", "name", "is_active"), unset=_("未填")
+        )
 
 
 class _Options(BaseChoiceIterator):
@@ -288,6 +306,22 @@ class _Options(BaseChoiceIterator):
         yield "", _("全部")
         for pk, label, fallback in self.rows:
             yield pk, label or fallback
+
+
+class _Named(BaseChoiceIterator):
+    """``(pk, name)`` choices of a short list (categories, funding sources) read when iterated: ``""`` → 全部,
+    ``UNSET`` → ``unset`` (the projects without one), then each row, a retired one marked as such.
+    Lazy like ``_Options``: the HTMX table validates a chosen value but never lists the choices."""
+
+    def __init__(self, rows: QuerySet[Any, tuple[Any, ...]], *, unset: str) -> None:
+        self.rows = rows
+        self.unset = unset
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        yield "", _("全部")
+        yield UNSET, self.unset
+        for pk, name, active in self.rows:
+            yield pk, name if active else _("%(name)s（已停用）") % {"name": name}
 
 
 class MilestoneForm(forms.ModelForm[Milestone]):
@@ -386,4 +420,35 @@ class ProgressForm(forms.ModelForm[ProgressReport]):
             name = "invested" if problem.field == rules.PROGRESS_SINCE_START else problem.field
             if name in self.fields and not self.has_error(name):
                 self.add_error(name, problem.text)
+        return data
+
+
+class OpeningForm(forms.ModelForm[OpeningBalance]):
+    """The office's opening balance (年初累计，开账) of one project and year; the service re-checks on saving."""
+
+    class Meta:
+        model = OpeningBalance
+        fields = ["year", "through_month", "invested", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 3, "maxlength": 500})}
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.instance.project = project
+
+    def clean(self) -> dict[str, Any]:
+        from projects.services import opening_refusal
+
+        data = super().clean() or {}
+        year, month = data.get("year"), data.get("through_month")
+        if not (year and month):
+            return data
+        clash = OpeningBalance.objects.filter(project=self.project, year=year).exclude(pk=self.instance.pk)
+        if clash.exists():
+            self.add_error("year", _("该项目%(year)d年已有开账数，请修改原记录。") % {"year": year})
+            return data
+        self.instance.year, self.instance.through_month = year, month
+        reason = opening_refusal(self.instance)
+        if reason:
+            raise forms.ValidationError(reason)
         return data

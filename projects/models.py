@@ -1,7 +1,8 @@
 """The key-project ledger (重点项目库): projects, annual plans, milestones, monthly progress.
 
 Money is Decimal 万元 everywhere. Year-to-date and since-start investment are sums of the
-monthly reports (plus what was invested before the project entered diaodu). The one copy
+monthly reports (plus what was invested before the project entered diaodu, and a year's opening
+balance, 开账, where a project joined mid-year: ``OpeningBalance``). The one copy
 kept is ``ProjectYear``, the ledger's per-year figures, which the services that write reports
 and plans rewrite in their own transaction (``services.year_figures_refresh``) and a test
 checks against the sums after every kind of write.
@@ -147,7 +148,7 @@ class ProjectQuerySet(models.QuerySet["Project"]):
         return self.none()
 
     def with_figures(self, year: int) -> ProjectQuerySet:
-        """Annotate the year's plan and year-to-date investment computed from the plans and reports,
+        """Annotate the year's plan and year-to-date investment computed from the plans, reports and openings (开账),
         one subquery each: the live definition ``ProjectYear`` keeps (``with_year_figures`` reads it)."""
         # order_by(): there is one plan per year, and the default ordering ("project")
         # would join the projects table for its code once per ledger row.
@@ -159,10 +160,15 @@ class ProjectQuerySet(models.QuerySet["Project"]):
             .annotate(total=Sum("invested"))
             .values("total")
         )
+        opening = OpeningBalance.objects.filter(project=OuterRef("pk"), year=year).order_by().values("invested")[:1]
         return self.annotate(
             plan_amount=Subquery(plan, output_field=models.DecimalField(**MONEY)),
             invested_ytd=Coalesce(
                 Subquery(ytd, output_field=models.DecimalField(**MONEY)),
+                Value(ZERO),
+                output_field=models.DecimalField(**MONEY),
+            ) + Coalesce(
+                Subquery(opening, output_field=models.DecimalField(**MONEY)),
                 Value(ZERO),
                 output_field=models.DecimalField(**MONEY),
             ),
@@ -303,10 +309,14 @@ class Project(models.Model):
 
     def invested_since_start(self) -> Decimal:
         months = self.reports.aggregate(total=Sum("invested"))["total"] or ZERO
-        return self.invested_before + months
+        openings = self.openings.aggregate(total=Sum("invested"))["total"] or ZERO
+        return self.invested_before + openings + months
 
     def invested_in_year(self, year: int) -> Decimal:
-        return self.reports.filter(year=year).aggregate(total=Sum("invested"))["total"] or ZERO
+        """The year's cumulative: its opening balance (开账), if any, and its monthly reports."""
+        months = self.reports.filter(year=year).aggregate(total=Sum("invested"))["total"] or ZERO
+        opening = self.openings.filter(year=year).values_list("invested", flat=True).first() or ZERO
+        return opening + months
 
 
 class ProjectChange(models.Model):
@@ -424,6 +434,53 @@ class ProjectYear(models.Model):
         if not plan or plan <= 0:
             return None
         return (invested_ytd * 100 / plan).quantize(Decimal("0.00000001"))
+
+
+class OpeningBalance(models.Model):
+    """年初至今累计 (开账): what a project invested in a year before it reported month by month.
+
+    A project added to the ledger in December cannot report January to November: those months'
+    periods are published and frozen, and a correction needs a row that exists. The office
+    enters the year's cumulative investment up to the end of ``through_month`` once, with where
+    the figure comes from; from then on the year's cumulative is this amount plus the monthly
+    reports after it (``services.opening_save`` refuses an opening that overlaps a report, and
+    ``progress_save`` a report inside an opening). Every change is audited; published periods keep
+    the figures they were published with.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="openings", verbose_name=_("项目"))
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    through_month = models.PositiveSmallIntegerField(
+        _("截至月份"), validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("开账数是年初至该月月底的累计完成投资；此后各月按月报累加。"),
+    )
+    invested = models.DecimalField(
+        _("年初至今累计完成投资(万元)"), validators=[MinValueValidator(ZERO)], **MONEY,
+    )
+    note = models.TextField(
+        _("数据来源及说明"), max_length=500,
+        help_text=_("如“据县统计局投资统计联网直报，1—10月累计完成”；记入审计记录。"),
+    )
+    entered_by = models.ForeignKey(
+        "org.User", verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, editable=False,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("年初累计（开账）")
+        verbose_name_plural = _("年初累计（开账）")
+        ordering = ["project", "year"]
+        constraints = [models.UniqueConstraint(fields=["project", "year"], name="opening_one_per_year")]
+
+    def __str__(self) -> str:
+        return str(_("%(code)s %(months)s开账") % {"code": self.project.code, "months": self.months_text})
+
+    @property
+    def months_text(self) -> str:
+        if self.through_month == 1:
+            return str(_("%(year)d年1月") % {"year": self.year})
+        return str(_("%(year)d年1—%(month)d月") % {"year": self.year, "month": self.through_month})
 
 
 class MilestoneTemplate(models.Model):

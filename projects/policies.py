@@ -122,6 +122,13 @@ def reviewed_entry(user: User, obj: Any = None) -> bool:
     return user.is_office
 
 
+@rule("projects.enter_opening")
+def enter_opening(user: User, project: Project | None = None) -> bool:
+    """The office enters a year's opening balance (年初累计，开账) of a project that joined mid-year: it changes
+    the year's cumulative without a monthly report, so no unit enters it for itself."""
+    return user.is_office and (project is None or project.in_ledger)
+
+
 @rule("projects.be_leader")
 def be_leader(user: User, obj: Any = None) -> bool:
     """Only an active district leader can be named a project's responsible leader (包靠领导), in a form or a file;

@@ -228,6 +228,9 @@ class ProjectFacts:
     # snapshots' lights, dispatch.periods.services) keep working; such a light simply does not
     # assess the completion date.
     planned_completion: date | None = None
+    # The year's opening balance (开账) counted in invested_ytd, in words ("2026年1—10月开账 3,000.00 万元"),
+    # so the investment reason says the cumulative is not only the monthly reports; empty without one.
+    opening: str = ""
 
 
 @dataclass(frozen=True)
@@ -410,6 +413,7 @@ def _investment_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThres
     assert rate is not None  # the plan is positive
     gap = schedule - rate
     values = {"rate": rate, "schedule": schedule, "gap": gap}
+    suffix = _("（累计含%(opening)s）") % {"opening": facts.opening} if facts.opening else ""
     if gap < thresholds.yellow_gap:
         if gap <= 0:
             text = _("年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，未落后") % values
@@ -417,13 +421,13 @@ def _investment_reasons(facts: ProjectFacts, as_of: date, thresholds: LightThres
             text = _(
                 "年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，落后 %(gap)s 个百分点，未超过 %(yellow)s 个百分点"
             ) % {**values, "yellow": _fmt_number(thresholds.yellow_gap)}
-        return [Reason(RULE_INVESTMENT_ON_TRACK, GREEN, text)]
+        return [Reason(RULE_INVESTMENT_ON_TRACK, GREEN, text + suffix)]
     light = RED if gap > thresholds.red_gap else YELLOW
     return [
         Reason(
             RULE_INVESTMENT_BEHIND,
             light,
-            _("年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，落后 %(gap)s 个百分点") % values,
+            _("年度投资完成 %(rate)s%%，序时进度 %(schedule)s%%，落后 %(gap)s 个百分点") % values + suffix,
         )
     ]
 

@@ -19,7 +19,7 @@ from django.utils.translation import pgettext
 
 from org.models import User
 from projects import rules, services
-from projects.forms import LedgerFilterForm
+from projects.forms import NO, UNSET, YES, LedgerFilterForm
 from projects.importing.values import fold
 from projects.models import (
     ZERO,
@@ -28,7 +28,9 @@ from projects.models import (
     Level,
     Light,
     Milestone,
+    OpeningBalance,
     Project,
+    ProjectCategory,
     ProjectChange,
     ProjectType,
     Stage,
@@ -109,7 +111,22 @@ def ledger_queryset(user: User, form: LedgerFilterForm, year: int) -> QuerySet[P
         qs = qs.filter(town=data["town"])
     if data.get("leader"):
         qs = qs.filter(responsible_leader=data["leader"])
+    for name, field in (("category", "category"), ("funding", "funding_source")):
+        # The form checked the value against its list: UNSET (未分类 / 未填) or the id of a row.
+        if value := data.get(name):
+            qs = qs.filter(**{f"{field}__isnull": True}) if value == UNSET else qs.filter(**{f"{field}_id": int(value)})
+    if data.get("livelihood") == YES:
+        qs = qs.filter(livelihood_q())
+    elif data.get("livelihood") == NO:
+        qs = qs.exclude(livelihood_q())
     return qs.with_year_figures(year)
+
+
+def livelihood_q() -> Q:
+    """民生实事 projects: flagged themselves (a list's 民生实事 column, the form's box) or in a category that counts
+    as 民生实事. The category is read through a subquery, not a join, so the ledger's aggregate and index walk
+    read the same rows as without the filter."""
+    return Q(livelihood=True) | Q(category__in=ProjectCategory.objects.filter(livelihood=True).values("pk"))
 
 
 @dataclass(frozen=True)
@@ -315,6 +332,8 @@ class ProjectFigures:
     ytd: Decimal
     since_start: Decimal
     reported: bool  # any month reported, in any year
+    openings: list[OpeningBalance]  # every year's opening balance (开账), by year
+    opening: OpeningBalance | None  # the shown year's
 
 
 def project_figures(project: Project, *, year: int, as_of: dt.date) -> ProjectFigures:
@@ -323,17 +342,26 @@ def project_figures(project: Project, *, year: int, as_of: dt.date) -> ProjectFi
     milestones = list(project.milestones.all())
     plans = list(project.plans.order_by("year"))
     reports = list(project.reports.order_by("year", "month", "half"))
-    light = services.project_light_of(project, milestones=milestones, plans=plans, reports=reports, as_of=as_of)
+    openings = list(project.openings.select_related("entered_by").order_by("year"))
+    light = services.project_light_of(
+        project, milestones=milestones, plans=plans, reports=reports, as_of=as_of, openings=openings
+    )
     plan = next((p.amount for p in plans if p.year == year), None)
+    opening = next((o for o in openings if o.year == year), None)
     return ProjectFigures(
         milestones=milestones,
         plans=plans,
         light=light,
-        progress_rows=services.progress_table(project, year, reports=reports, plans=plans),
+        progress_rows=services.progress_table(project, year, reports=reports, plans=plans, openings=openings),
         plan=plan,
-        ytd=sum((r.invested for r in reports if r.year == year), ZERO),
-        since_start=project.invested_before + sum((r.invested for r in reports), ZERO),
+        ytd=sum((r.invested for r in reports if r.year == year), opening.invested if opening else ZERO),
+        since_start=(
+            project.invested_before + sum((r.invested for r in reports), ZERO)
+            + sum((o.invested for o in openings), ZERO)
+        ),
         reported=bool(reports),
+        openings=openings,
+        opening=opening,
     )
 
 

@@ -29,6 +29,7 @@ from projects.models import (
     LedgerState,
     Milestone,
     MilestoneTemplate,
+    OpeningBalance,
     ProgressReport,
     Project,
     ProjectChange,
@@ -75,6 +76,20 @@ def _reports_used(as_of: dt.date) -> Any:
     return ProgressReport.objects.filter(year=as_of.year, month__lte=as_of.month)
 
 
+def _openings_used(as_of: dt.date) -> Any:
+    """Openings (开账) a light as of ``as_of`` adds: the year's, when they end by that date's month."""
+    return OpeningBalance.objects.filter(year=as_of.year, through_month__lte=as_of.month)
+
+
+def opening_words(opening: OpeningBalance | None) -> str:
+    """An opening in the words a light's reason and the project page use: "2026年1—10月开账 3,000.00 万元"."""
+    if opening is None:
+        return ""
+    return _("%(months)s开账 %(amount)s 万元") % {
+        "months": opening.months_text, "amount": rules.money_text(opening.invested),
+    }
+
+
 def _unreviewed_months(project_ids: Iterable[int], as_of: dt.date) -> dict[int, list[str]]:
     months: dict[int, list[str]] = defaultdict(list)
     rows = (
@@ -88,7 +103,7 @@ def _unreviewed_months(project_ids: Iterable[int], as_of: dt.date) -> dict[int, 
 
 def _facts(
     project: Project, milestones: Iterable[Milestone], plan: Decimal | None, ytd: Decimal,
-    unreviewed: Iterable[str] = (),
+    unreviewed: Iterable[str] = (), opening: OpeningBalance | None = None,
 ) -> rules.ProjectFacts:
     return rules.ProjectFacts(
         stage=project.stage,
@@ -99,6 +114,7 @@ def _facts(
         invested_ytd=ytd,
         unreviewed=tuple(unreviewed),
         planned_completion=project.planned_completion,
+        opening=opening_words(opening),
     )
 
 
@@ -107,8 +123,14 @@ def project_light(project: Project, *, as_of: dt.date | None = None) -> rules.Li
     as_of = as_of or today()
     plan = project.plans.filter(year=as_of.year).values_list("amount", flat=True).first()
     ytd = _reports_used(as_of).filter(project=project).aggregate(total=Sum("invested"))["total"] or ZERO
+    opening = _openings_used(as_of).filter(project=project).first()
+    if opening is not None:
+        ytd += opening.invested
     return rules.compute_light(
-        _facts(project, project.milestones.all(), plan, ytd, _unreviewed_months([project.pk], as_of)[project.pk]),
+        _facts(
+            project, project.milestones.all(), plan, ytd, _unreviewed_months([project.pk], as_of)[project.pk],
+            opening,
+        ),
         as_of=as_of,
         thresholds=light_thresholds(),
     )
@@ -116,7 +138,7 @@ def project_light(project: Project, *, as_of: dt.date | None = None) -> rules.Li
 
 def project_light_of(
     project: Project, *, milestones: Iterable[Milestone], plans: Iterable[AnnualPlan],
-    reports: Iterable[ProgressReport], as_of: dt.date,
+    reports: Iterable[ProgressReport], as_of: dt.date, openings: Iterable[OpeningBalance] = (),
 ) -> rules.LightResult:
     """``project_light`` from rows already read (the project page has them), without a query."""
     used = sorted(
@@ -124,8 +146,10 @@ def project_light_of(
     )
     plan = next((p.amount for p in plans if p.year == as_of.year), None)
     unreviewed = [_month_label(r.year, r.month, r.half) for r in used if not r.approved]
+    opening = next((o for o in openings if o.year == as_of.year and o.through_month <= as_of.month), None)
+    ytd = sum((r.invested for r in used), opening.invested if opening else ZERO)
     return rules.compute_light(
-        _facts(project, milestones, plan, sum((r.invested for r in used), ZERO), unreviewed),
+        _facts(project, milestones, plan, ytd, unreviewed, opening),
         as_of=as_of,
         thresholds=light_thresholds(),
     )
@@ -171,12 +195,15 @@ def lights_refresh_all(
             .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
         )
         unreviewed = _unreviewed_months(chunk, as_of)
+        openings = {o.project_id: o for o in _openings_used(as_of).filter(project_id__in=chunk)}
         changed = []
         for project in projects:
+            opening = openings.get(project.pk)
             result = rules.compute_light(
                 _facts(
-                    project, project.milestones.all(), plans.get(project.pk), ytd.get(project.pk) or ZERO,
-                    unreviewed.get(project.pk, ()),
+                    project, project.milestones.all(), plans.get(project.pk),
+                    (ytd.get(project.pk) or ZERO) + (opening.invested if opening else ZERO),
+                    unreviewed.get(project.pk, ()), opening,
                 ),
                 as_of=as_of,
                 thresholds=thresholds,
@@ -196,21 +223,26 @@ YearFigures = dict[tuple[int, int], tuple[Decimal, Decimal | None]]
 
 
 def _year_sums(project_ids: Iterable[int] | None, years: Iterable[int] | None) -> YearFigures:
-    """{(project, year): (invested year-to-date, plan)} as the reports and plans give them, for the
+    """{(project, year): (invested year-to-date, plan)} as the reports, openings and plans give them, for the
     pairs that have a plan or something invested (the rows ``ProjectYear`` keeps)."""
     reports = ProgressReport.objects.order_by()
     plans = AnnualPlan.objects.order_by()
+    openings = OpeningBalance.objects.order_by()
     if project_ids is not None:
         ids = list(project_ids)
         reports, plans = reports.filter(project_id__in=ids), plans.filter(project_id__in=ids)
+        openings = openings.filter(project_id__in=ids)
     if years is not None:
         wanted = list(years)
         reports, plans = reports.filter(year__in=wanted), plans.filter(year__in=wanted)
-    ytd = {
+        openings = openings.filter(year__in=wanted)
+    ytd: dict[tuple[int, int], Decimal] = {
         (project_id, year): total
         for project_id, year, total in reports.values("project_id", "year").annotate(total=Sum("invested"))
         .values_list("project_id", "year", "total")
     }
+    for project_id, year, invested in openings.values_list("project_id", "year", "invested"):
+        ytd[(project_id, year)] = (ytd.get((project_id, year)) or ZERO) + invested
     amounts = {
         (project_id, year): amount for project_id, year, amount in plans.values_list("project_id", "year", "amount")
     }
@@ -528,6 +560,11 @@ def progress_lock_reason(*, project: Project, year: int, month: int, half: int, 
     A published period is frozen for everybody (a correction request is the way); a unit's
     report that has been submitted or approved is closed to its reporters until it is returned.
     """
+    opening = OpeningBalance.objects.filter(project=project, year=year, through_month__gte=month).first()
+    if opening is not None:
+        return _("%(months)s的投资已作为年初累计（开账）录入，不再逐月填报；如需更正，请项目办修改开账数。") % {
+            "months": opening.months_text,
+        }
     period = Period.objects.filter(
         year=year, month=month, half=half, kind__in=[Period.Kind.MONTH, Period.Kind.HALF]
     ).first()
@@ -584,6 +621,8 @@ def progress_before(
     if exclude_pk is not None:
         earlier = earlier.exclude(pk=exclude_pk)
     total = earlier.aggregate(total=Sum("invested"))["total"] or ZERO
+    openings = project.openings.filter(models.Q(year__lt=year) | models.Q(year=year, through_month__lt=month))
+    total += openings.aggregate(total=Sum("invested"))["total"] or ZERO
     last_percent = earlier.order_by("-year", "-month", "-half").values_list("progress_percent", flat=True).first()
     return rules.ProgressBefore(
         total_investment=project.total_investment,
@@ -594,20 +633,29 @@ def progress_before(
 
 def progress_table(
     project: Project, year: int, *, reports: Iterable[ProgressReport] | None = None,
-    plans: Iterable[AnnualPlan] | None = None,
+    plans: Iterable[AnnualPlan] | None = None, openings: Iterable[OpeningBalance] | None = None,
 ) -> list[dict[str, Any]]:
     """The year's periods with period, year-to-date and since-start investment derived from the reports.
 
     One row a month (``half`` 0), or one a half-month (``half`` 1 and 2) where the district reports
     twice a month or a month's reports came in halves: every report has its row, none is lost.
-    ``reports`` and ``plans``, when given, are all of the project's (read once by the caller).
+    ``reports``, ``plans`` and ``openings``, when given, are all of the project's (read once by the
+    caller). A year's opening balance (开账) counts at the end of its month: that row carries it
+    (``opening``) and the months it covers have none.
     """
     if reports is None:
         reports = project.reports.filter(year__lte=year)
     if plans is None:
         plans = project.plans.filter(year=year)
+    if openings is None:
+        openings = project.openings.filter(year__lte=year)
     every = list(reports)
-    before_year = project.invested_before + sum((r.invested for r in every if r.year < year), ZERO)
+    every_opening = list(openings)
+    opening = next((o for o in every_opening if o.year == year), None)
+    before_year = (
+        project.invested_before + sum((r.invested for r in every if r.year < year), ZERO)
+        + sum((o.invested for o in every_opening if o.year < year), ZERO)
+    )
     by_period = {(r.month, r.half): r for r in every if r.year == year}
     plan = next((p.amount for p in plans if p.year == year), None)
     default_halves = (1, 2) if district_settings.district().report_half_month else (0,)
@@ -616,25 +664,104 @@ def progress_table(
         halves = sorted({half for (m, half) in by_period if m == month}) or default_halves
         keys += [(month, half) for half in halves]
     last_reported = max(by_period, default=(0, 0))
+    if opening is not None:
+        last_reported = max(last_reported, max(key for key in keys if key[0] == opening.through_month))
     rows = []
     ytd = ZERO
     for month, half in keys:
         report = by_period.get((month, half))
+        # The opening at its month's last row (its second half where a month has halves).
+        opened = opening if opening is not None and month == opening.through_month and (
+            (month, half) == max(key for key in keys if key[0] == month)
+        ) else None
         if report is not None:
             ytd += report.invested
+        if opened is not None:
+            ytd += opened.invested
         # The plan's share at the end of the period: the first half ends mid-month.
         elapsed = Decimal(month) - (Decimal("0.5") if half == 1 else 0)
+        known = report is not None or opened is not None
         rows.append(
             {
                 "month": month,
                 "half": half,
                 "report": report,
-                "ytd": ytd if report is not None or (month, half) < last_reported else None,
-                "since_start": before_year + ytd if report is not None else None,
+                "opening": opened,
+                "ytd": ytd if known or (month, half) < last_reported else None,
+                "since_start": before_year + ytd if known else None,
                 "plan_share": (plan * elapsed / 12).quantize(Decimal("0.01")) if plan else None,
             }
         )
     return rows
+
+
+# --- the year's opening balance (年初累计，开账) ----------------------------------------------------
+
+def opening_refusal(opening: OpeningBalance, *, today_: dt.date | None = None) -> str | None:
+    """Why this opening cannot be saved, in words, or None.
+
+    It covers months that have ended, for which the project has no monthly report (the year's
+    cumulative would count them twice) and whose reporting period, where the district opened one,
+    is published: a month still open is reported month by month like any other.
+    """
+    now = today_ or today()
+    if (opening.year, opening.through_month) >= (now.year, now.month):
+        return _("开账只能录入已经结束的月份：%(months)s尚未结束，本月及以后请按月填报。") % {
+            "months": opening.months_text,
+        }
+    reported = (
+        ProgressReport.objects.filter(project_id=opening.project_id, year=opening.year,
+                                      month__lte=opening.through_month)
+        .order_by("month", "half").values_list("month", flat=True).first()
+    )
+    if reported is not None:
+        return _("该项目已填报%(year)d年%(month)d月的月度进度，"
+                 "开账只能覆盖没有月报的月份（1月至首次填报的前一个月）。") % {
+            "year": opening.year, "month": reported,
+        }
+    unpublished = (
+        Period.objects.filter(
+            year=opening.year, month__lte=opening.through_month, kind__in=[Period.Kind.MONTH, Period.Kind.HALF]
+        ).exclude(state=Period.State.PUBLISHED).order_by("month", "half").first()
+    )
+    if unpublished is not None:
+        return _("%(period)s尚未发布，该月请按月填报；开账只能覆盖调度期已发布的月份。") % {"period": unpublished.label}
+    return None
+
+
+@transaction.atomic
+def opening_save(*, by: Any, opening: OpeningBalance, source: str = "form") -> OpeningBalance:
+    """Enter or change a year's opening balance: office only, audited, then the year's figures and the light."""
+    if not can(by, "projects.enter_opening", opening.project):
+        raise PermissionDenied
+    # The project's row locked: a monthly report saved meanwhile waits, then sees the opening.
+    Project.objects.select_for_update().filter(pk=opening.project_id).first()
+    reason = opening_refusal(opening)
+    if reason:
+        raise ValidationError(reason)
+    stored = OpeningBalance.objects.filter(pk=opening.pk).first() if opening.pk else None
+    before = audit_snapshot(stored) if stored is not None else {}
+    if before and before == audit_snapshot(opening):
+        return opening
+    opening.entered_by = by if getattr(by, "pk", None) else None
+    opening.save()
+    audit_record(by=by, instance=opening, before=before, subject=opening.project, source=source)
+    year_figures_refresh(
+        project_ids={opening.project_id}, years={opening.year, *([stored.year] if stored else [])}
+    )
+    project_light_refresh(opening.project)
+    return opening
+
+
+@transaction.atomic
+def opening_delete(*, by: Any, opening: OpeningBalance) -> None:
+    """Remove an opening entered by mistake; the audit keeps its values."""
+    if not can(by, "projects.enter_opening", opening.project):
+        raise PermissionDenied
+    project, year = opening.project, opening.year
+    audit_delete(by=by, instance=opening, subject=project)
+    year_figures_refresh(project_ids={project.pk}, years={year})
+    project_light_refresh(project)
 
 
 # --- ledger changes (入库、调整、退库) ------------------------------------------------------

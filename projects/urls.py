@@ -27,4 +27,7 @@ urlpatterns = [
     path("<int:pk>/schedule/", views.schedule, name="schedule"),
     path("<int:pk>/progress/new/", views.progress_edit, name="progress_new"),
     path("<int:pk>/progress/<int:report_pk>/", views.progress_edit, name="progress_edit"),
+    path("<int:pk>/opening/new/", views.opening_edit, name="opening_new"),
+    path("<int:pk>/opening/<int:opening_pk>/", views.opening_edit, name="opening_edit"),
+    path("<int:pk>/opening/<int:opening_pk>/delete/", views.opening_delete, name="opening_delete"),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,12 +30,13 @@ from projects.forms import (
     ChangeDecisionForm,
     LedgerFilterForm,
     MilestoneForm,
+    OpeningForm,
     ProgressForm,
     ProjectForm,
     ScheduleForm,
     WithdrawForm,
 )
-from projects.models import Level, Milestone, ProgressReport, Project, ProjectChange
+from projects.models import Level, Milestone, OpeningBalance, ProgressReport, Project, ProjectChange
 from projects.selectors import PAGE_SIZE, SORTS, ledger_queryset, ledger_year
 
 __all__ = ["PAGE_SIZE", "SORTS", "ledger_queryset", "ledger_year"]  # ledger_* also serve the Excel export
@@ -143,6 +145,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The light's own rounding (half up), so the page and the light's reason show one number.
         "rate": rules.investment_rate(ytd, plan) if plan else None,
         "since_start": figures.since_start,
+        "opening": figures.opening,
+        "openings_total": sum((o.invested for o in figures.openings), Decimal(0)),
+        "can_enter_opening": can(user, "projects.enter_opening", project),
         "plans": figures.plans,
         "history": history_for(project)[:200],
         "gantt": gantt,
@@ -445,6 +450,49 @@ def progress_edit(request: HttpRequest, pk: int, report_pk: int | None = None) -
             messages.success(request, _("月度进度已保存。"))
             return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
     return render(request, "projects/progress_form.html", {"project": project, "form": form, "report": report})
+
+
+# --- the year's opening balance (开账) ---------------------------------------------------------------
+
+def _get_for_opening(request: HttpRequest, pk: int) -> Project:
+    project = _get_project(request, pk)
+    require(current_user(request), "projects.enter_opening", project)
+    return project
+
+
+def opening_edit(request: HttpRequest, pk: int, opening_pk: int | None = None) -> HttpResponse:
+    """The office enters (or corrects) a year's cumulative up to a month for a project that joined mid-year."""
+    project = _get_for_opening(request, pk)
+    opening = get_object_or_404(OpeningBalance, pk=opening_pk, project=project) if opening_pk else None
+    initial: dict[str, Any] = {}
+    if opening is None:
+        last_month = services.today().replace(day=1) - dt.timedelta(days=1)
+        initial = {"year": last_month.year, "through_month": last_month.month}
+        asked = request.GET.get("year", "")
+        if asked.isdigit() and int(asked) < last_month.year:
+            initial = {"year": int(asked), "through_month": 12}
+    form = OpeningForm(request.POST or None, instance=opening, initial=initial, project=project)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        try:
+            services.opening_save(by=current_user(request), opening=saved)
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("年初累计（开账）已保存，年度累计和红黄绿灯已随之更新。"))
+            return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={saved.year}#progress")
+    return render(request, "projects/opening_form.html", {"project": project, "form": form, "opening": opening})
+
+
+@require_POST
+def opening_delete(request: HttpRequest, pk: int, opening_pk: int) -> HttpResponse:
+    project = _get_for_opening(request, pk)
+    opening = get_object_or_404(OpeningBalance, pk=opening_pk, project=project)
+    year = opening.year
+    services.opening_delete(by=current_user(request), opening=opening)
+    messages.success(request, _("已删除%(year)d年的开账数；删除前的数值保留在审计记录中。") % {"year": year})
+    return redirect(reverse("projects:detail", args=[project.pk]) + f"?year={year}#progress")
 
 
 # --- map ------------------------------------------------------------------------------------

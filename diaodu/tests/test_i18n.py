@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from core.models import Period
 from dispatch.models import ExtensionRequest, Problem, UnitReport
 from org.models import Unit, User
-from projects.models import Milestone, ProgressReport, Project
+from projects.models import FundingSource, Milestone, ProgressReport, Project, ProjectCategory
 from projects.rules import DEFAULT_THRESHOLDS, RULE_NO_PLAN, MilestoneFact, ProjectFacts, compute_light, rules_in_words
 
 LOCALE = Path(settings.LOCALE_PATHS[0]) / "en" / "LC_MESSAGES"
@@ -221,6 +221,9 @@ def data_strings(personas: dict[str, User], units: dict[str, Unit], project: Pro
     names += [project.name, "施工许可", "场地平整", "资金紧张", settings.DIAODU_DISTRICT_NAME]
     names += [name for _code, name in settings.LANGUAGES]  # each language's own name, in the switcher
     names += [unit.category for unit in units.values()]
+    # The categories and funding sources the administrator keeps (seeded in Chinese) are data too.
+    names += list(ProjectCategory.objects.values_list("name", flat=True))
+    names += list(FundingSource.objects.values_list("name", flat=True))
     return sorted({n for n in names if n}, key=len, reverse=True)
 
 

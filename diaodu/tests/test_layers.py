@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("audit", "org", "core", "projects", "dispatch", "diaodu")
+PACKAGES = ("audit", "org", "core", "projects", "dispatch", "investment", "diaodu")
 
 
 def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from core.models import Job, Period
 from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, ReturnRequest, UnitReport
 from org.models import Unit, User
 from projects.forms import ProjectForm
-from projects.models import ProgressReport, Project, ProjectChange
+from projects.models import OpeningBalance, ProgressReport, Project, ProjectChange
 
 # --- outcomes -------------------------------------------------------------------------------
 
@@ -78,6 +78,10 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:schedule": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
     "projects:progress_new": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
     "projects:progress_edit": {"GET": WRITE_IN_SCOPE, "POST": WRITE_IN_SCOPE},
+    # The year's opening balance (开账) is the office's: a unit sees it on the project page only.
+    "projects:opening_new": {"GET": OFFICE_IN_SCOPE, "POST": OFFICE_IN_SCOPE},
+    "projects:opening_edit": {"GET": OFFICE_IN_SCOPE, "POST": OFFICE_IN_SCOPE},
+    "projects:opening_delete": {"GET": POST_ONLY, "POST": OFFICE_ACTS_IN_SCOPE},
     "projects:excel_template": {"GET": READ_ALL},
     "projects:excel_export": {"GET": READ_ALL},
     "projects:excel_import": {"GET": CREATE, "POST": CREATE},
@@ -164,6 +168,11 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "dispatch:meeting": {"GET": rule(MOVED_ON)},
     # The bulletin's own words: the office writes them before publishing (a POST without data shows the form).
     "dispatch:bulletin_narrative": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    # The bulletin template (通报模板): the office and the administrators shape the bulletin (a POST without data
+    # shows the form with its errors). Its sample (样张) is the latest published period's bulletin: the fixture
+    # has none, so the office is sent back to the page with a message; a POST without data shows the errors.
+    "dispatch:bulletin_template": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "dispatch:bulletin_template_sample": {"GET": OFFICE_ACTS, "POST": OFFICE_ONLY},
     # A background job is seen by whoever asked for it and by the office (the job outside was the office's).
     "core:job_status": {"GET": rule(leader=FORBIDDEN, viewer=FORBIDDEN, reporter_out=FORBIDDEN)},
     "core:job_retry": {"GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=FORBIDDEN,
@@ -319,7 +328,14 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
         project.pk: Job.objects.create(kind="test", key="k", task_path="x", requested_by=requester)
         for project, requester in ((inside, personas["reporter"]), (outside, personas["office"]))
     }
+    # A 2025 opening balance (开账) of each project.
+    openings = {
+        project.pk: OpeningBalance.objects.create(project=project, year=2025, through_month=12,
+                                                  invested=Decimal("10"), note="来源")
+        for project in (inside, outside)
+    }
     return {
+        "openings": openings,
         "jobs": jobs,
         "changes": changes,
         "inside": inside, "outside": outside, "reports": reports, "problems": problems, "extensions": extensions,
@@ -352,6 +368,7 @@ def _url(route: Route, project: Project, report: ProgressReport, scope: dict[str
         values["pk"] = scope[PK_FROM[route.key]][project.pk].pk
     if scope is not None:
         values["project_pk"] = scope["led"][project.pk].pk
+        values["opening_pk"] = scope["openings"][project.pk].pk
     unknown = set(route.kwargs) - set(values)
     assert not unknown, f"{route.key}: no fixture value for URL arguments {unknown}"
     if route.name is None:

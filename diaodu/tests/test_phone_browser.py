@@ -7,21 +7,13 @@ top bar's menu is folded until its button opens it, and a screenshot is saved in
 (or in $DIAODU_SCREENSHOTS) for a person to look at. The same site then shows the reporting grid on a
 1440 px screen, its submit confirmation, and the print stylesheet.
 
-The site is its own process (runserver, DEBUG) on a file-backed SQLite database with the demo district
-from ``manage.py load_demo``, as people try it out. Not conftest's ``demo_district``: pytest's live
-server makes a test transactional, and the flush after an earlier transactional test has emptied the
-tables the migrations seeded (the milestone templates the demo schedules from).
+The site is its own process on the demo district, as people try it out (``demo_site`` in this folder's
+conftest.py says why it is not pytest's live server).
 """
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,14 +21,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from diaodu.tests.conftest import DemoSite
 from org.demo import DEMO_PASSWORD
-from projects.tests.browser import IGNORED_URL_SUFFIXES, require_chromium
+from projects.tests.browser import IGNORED_URL_SUFFIXES
 from projects.tests.browser import browser as browser
 from projects.tests.test_gantt_browser import GANTT_JS, assert_bounded_by_the_span
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 
@@ -69,52 +61,10 @@ print(json.dumps({
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def site(demo_site: DemoSite) -> dict[str, Any]:
     """The demo district served by runserver: its address and the facts the tests look for."""
-    require_chromium()
-    folder = tmp_path_factory.mktemp("phone-site")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DIAODU_") and k != "DATABASE_URL"},
-        "DJANGO_SETTINGS_MODULE": "diaodu.settings",
-        "DIAODU_DEBUG": "1",
-        "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
-        "DIAODU_MEDIA_ROOT": str(folder / "media"),
-    }
-    for command in (["migrate", "--noinput", "-v0"], ["load_demo"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=300)
-    facts = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v0", "-c", FACTS], cwd=ROOT, env=env, check=True,
-        capture_output=True, text=True, timeout=120,
-    ).stdout.strip().splitlines()[-1]
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/login/", timeout=2)  # noqa: S310 - our own server on loopback
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("the site did not start")
-            time.sleep(0.3)
-    try:
-        yield {"base": base, **json.loads(facts)}
-    finally:
-        server.kill()
-        server.wait(10)
+    return {"base": demo_site.base, **json.loads(demo_site.shell(FACTS))}
 
 
 @pytest.fixture(scope="module")

@@ -40,8 +40,12 @@ short labels get the width of their longest value and never wrap ("733,515.00" o
 into "733,515 / .00"); the text columns share the rest.
 
 The end of the document (GB/T 9704 7.3.4, 7.3.5 and 7.4): the 附件说明 naming the Excel annex
-by its file name, the issuing office and the date, and the 版记 at the foot of the last page:
+by its file name, the signature (落款) and the date, and the 版记 at the foot of the last page:
 抄送 and 印发机关/印发日期 between rules (thick first and last, thin between).
+
+What the office shapes (the bulletin template, dispatch.bulletins.template, as frozen with the
+period): the red header's words, the 文号 prefix, which level-1 sections print in what order (their
+headings numbered as printed, ``f.sections``), the signature, 抄送 and 印发机关; all in ``f.header``.
 """
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ import functools
 import io
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -70,9 +74,11 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from dispatch.bulletins.docx_style import LATIN_FONT, set_font
+from dispatch.bulletins.docx_style import copy_to as copy_to
 from dispatch.bulletins.figures import (
     BulletinFigures,
     InvestmentRow,
+    NarrativeSection,
     ProjectLine,
     Ranking,
     YearOnYear,
@@ -80,6 +86,7 @@ from dispatch.bulletins.figures import (
     fmt_rate,
     reproducible_zip,
 )
+from dispatch.models import BulletinSection
 
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋_GB2312"
@@ -490,8 +497,8 @@ def _join(names: Sequence[str], limit: int = 20) -> str:
 def _head(doc: DocumentType, figures: BulletinFigures) -> None:
     h = figures.header
     # Blank lines stand for the 35 mm between the text block's top and the issuing office mark.
-    office = _paragraph(doc, h.office, font=TITLE_FONT, size=Pt(26), align=WD_ALIGN_PARAGRAPH.CENTER, indent=False,
-                        color=RED)
+    office = _paragraph(doc, h.red_header, font=TITLE_FONT, size=Pt(26), align=WD_ALIGN_PARAGRAPH.CENTER,
+                        indent=False, color=RED)
     office.paragraph_format.line_spacing = Pt(40)
     _paragraph(doc, indent=False)
     number = _paragraph(doc, h.number, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
@@ -513,7 +520,7 @@ def _head(doc: DocumentType, figures: BulletinFigures) -> None:
 
 
 def _overview(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("一、总体情况"))
+    heading1(doc, f.heading(BulletinSection.OVERVIEW))
     levels = "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count} for row in f.by_level)
     stages = "、".join(_("%(label)s %(n)d 个") % {"label": row.label, "n": row.count} for row in f.by_stage)
     body(doc, _("截至%(day)s，全区纳入调度的重点项目共 %(n)d 个，其中%(levels)s；按建设阶段分，%(stages)s。") % {
@@ -573,7 +580,7 @@ def _investment_sentence(label: str, row: InvestmentRow, last_year: YearOnYear |
 
 
 def _investment(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("二、投资完成情况"))
+    heading1(doc, f.heading(BulletinSection.INVESTMENT))
     body(doc, _("截至%(day)s，序时进度为 %(schedule)s%%。") % {
         "day": _date_text(f.header.as_of), "schedule": f.schedule,
     } + _investment_sentence(_("全区重点项目"), f.investment, f.last_year))
@@ -639,7 +646,7 @@ def _top_and_bottom(ranking: Ranking) -> str:
 
 
 def _rankings(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("三、镇街和部门排名"))
+    heading1(doc, f.heading(BulletinSection.RANKINGS))
     body(doc, _("注：%(text)s") % {"text": f.definitions[4]})
     for number, ranking in ((_("（一）"), f.towns), (_("（二）"), f.departments)):
         heading2(doc, _("%(n)s%(kind)s排名") % {"n": number, "kind": ranking.title})
@@ -664,7 +671,7 @@ def _rankings(doc: DocumentType, f: BulletinFigures) -> None:
 
 
 def _lights(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("四、红黄灯项目"))
+    heading1(doc, f.heading(BulletinSection.LIGHTS))
     body(doc, _("本期红灯项目 %(red)d 个、黄灯项目 %(yellow)d 个。请包靠领导和牵头单位对照原因逐项推进，"
                 "下期调度时报告整改情况。") % {"red": len(f.red), "yellow": len(f.yellow)})
     if f.behind is not None:
@@ -709,7 +716,7 @@ def _early_sentence(lines: Sequence[ProjectLine], *, start: bool) -> str:
 
 
 def _started_completed(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("五、新开工和竣工项目"))
+    heading1(doc, f.heading(BulletinSection.STARTED))
     if f.started:
         body(doc, _("本期新开工项目 %(n)d 个：%(names)s。") % {
             "n": len(f.started), "names": _join([p.name for p in f.started]),
@@ -737,7 +744,7 @@ def _started_completed(doc: DocumentType, f: BulletinFigures) -> None:
 
 
 def _problems(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("六、问题督办情况"))
+    heading1(doc, f.heading(BulletinSection.SUPERVISION))
     overdue = sum(1 for p in f.problems_open if p.overdue_days > 0)
     body(doc, _("本期督办问题 %(total)d 个，已办结 %(closed)d 个，未办结 %(open)d 个，其中逾期 %(overdue)d 个。") % {
         "total": len(f.problems_open) + len(f.problems_closed), "closed": len(f.problems_closed),
@@ -762,34 +769,23 @@ def _problems(doc: DocumentType, f: BulletinFigures) -> None:
 
 
 def _reporting(doc: DocumentType, f: BulletinFigures) -> None:
-    heading1(doc, _("七、报送情况"))
+    heading1(doc, f.heading(BulletinSection.REPORTING))
     for sentence in f.reporting:
         body(doc, sentence)
     if f.late_units or f.unreported_units:
         body(doc, _("请上述单位严格落实报送时限。"))
 
 
-def _narrative(doc: DocumentType, f: BulletinFigures) -> None:
-    """The office's words frozen with the period, numbered on from the figures; nothing without them."""
-    for section in f.narrative:
-        heading1(doc, section.heading)
-        for paragraph in section.paragraphs:
-            body(doc, paragraph)
+def _narrative(doc: DocumentType, words: NarrativeSection) -> None:
+    """One of the office's sections frozen with the period (in ``f.sections`` only when written)."""
+    heading1(doc, words.heading)
+    for paragraph in words.paragraphs:
+        body(doc, paragraph)
 
 
 def annex_name(period_label: str) -> str:
     """The Excel annex's file name: what the browser saves it as and what the 附件说明 names."""
     return _("%(period)s调度通报附表.xlsx") % {"period": period_label}
-
-
-def copy_to(district_name: str) -> str:
-    """The 抄送 line's recipients: the district's four leading bodies, named by its level (区, 县, 市, 旗).
-
-    Neither the district's settings nor the letterhead frozen at publication name recipients, so
-    every bulletin is copied to these; the district's own name gives the level.
-    """
-    level = district_name[-1:] if district_name[-1:] in {"区", "县", "市", "旗"} else "区"
-    return _("%(level)s委、%(level)s人大、%(level)s政府、%(level)s政协领导。") % {"level": level}
 
 
 def _annex_note(doc: DocumentType, f: BulletinFigures) -> None:
@@ -806,7 +802,7 @@ def _annex_note(doc: DocumentType, f: BulletinFigures) -> None:
 def _closing(doc: DocumentType, f: BulletinFigures) -> None:
     for _blank in range(2):
         _paragraph(doc, indent=False).paragraph_format.keep_with_next = True
-    office = _paragraph(doc, f.header.office, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+    office = _paragraph(doc, f.header.signature, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
     office.paragraph_format.right_indent = SIZE_3 * 2
     office.paragraph_format.keep_with_next = True
     date = _paragraph(doc, _date_text(f.header.published_on), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
@@ -880,13 +876,13 @@ def _imprint(doc: DocumentType, f: BulletinFigures) -> Table:
     _border(issue_row._tc.get_or_add_tcPr(), "bottom", THICK_RULE)
 
     label = _("抄送：")
-    copy = _imprint_paragraph(copy_row.paragraphs[0], label + copy_to(f.header.district))
+    copy = _imprint_paragraph(copy_row.paragraphs[0], label + f.header.copy_to)
     # 回行时与冒号后的首字对齐: the wrapped lines start under the first recipient.
     copy.paragraph_format.left_indent = SIZE_4 * (1 + len(label))
     copy.paragraph_format.first_line_indent = -SIZE_4 * len(label)
     copy.paragraph_format.right_indent = SIZE_4
     issued = _("%(day)s印发") % {"day": _date_text(f.header.published_on)}
-    issue = _imprint_paragraph(issue_row.paragraphs[0], f"{f.header.office}\t{issued}")
+    issue = _imprint_paragraph(issue_row.paragraphs[0], f"{f.header.issued_by}\t{issued}")
     issue.paragraph_format.left_indent = SIZE_4
     issue.paragraph_format.tab_stops.add_tab_stop(Twips(width) - SIZE_4, WD_TAB_ALIGNMENT.RIGHT)
     # The body may not end with a table; this empty paragraph also anchors the floating one.
@@ -894,7 +890,17 @@ def _imprint(doc: DocumentType, f: BulletinFigures) -> Table:
     return block
 
 
-SECTIONS = (_overview, _investment, _rankings, _lights, _started_completed, _problems, _reporting, _narrative)
+# What prints each of the figures' level-1 sections (dispatch.models.BulletinSection), in the order of
+# ``f.sections``; the office's two print their words (_narrative).
+SECTIONS: dict[str, Callable[[DocumentType, BulletinFigures], None]] = {
+    BulletinSection.OVERVIEW: _overview,
+    BulletinSection.INVESTMENT: _investment,
+    BulletinSection.RANKINGS: _rankings,
+    BulletinSection.LIGHTS: _lights,
+    BulletinSection.STARTED: _started_completed,
+    BulletinSection.SUPERVISION: _problems,
+    BulletinSection.REPORTING: _reporting,
+}
 
 
 def bulletin_docx(figures: BulletinFigures, *, published_at: dt.datetime | None = None) -> bytes:
@@ -909,8 +915,11 @@ def bulletin_docx(figures: BulletinFigures, *, published_at: dt.datetime | None 
     for paragraph in list(doc.paragraphs):
         paragraph._p.getparent().remove(paragraph._p)
     _head(doc, figures)
-    for section in SECTIONS:
-        section(doc, figures)
+    for section in figures.sections:
+        if section.words is not None:
+            _narrative(doc, section.words)
+        else:
+            SECTIONS[section.key](doc, figures)
     _annex_note(doc, figures)
     _closing(doc, figures)
     _imprint(doc, figures)

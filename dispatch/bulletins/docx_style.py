@@ -1,4 +1,4 @@
-"""What every Word document the office issues shares: its name, and how a run names its fonts.
+"""What every Word document the office issues shares: its name, its usual 抄送, and how a run names its fonts.
 
 The bulletin (bulletin_docx) and the supervision slip (slip) both follow GB/T 9704; they used
 to carry their own copies of these, which had drifted apart (the slip's runs lacked the
@@ -22,6 +22,17 @@ def office_name(district_name: str | None = None) -> str:
     A bulletin passes the district's name as published; the slip prints today's.
     """
     return _("%(district)s重点项目建设指挥部办公室") % {"district": district_name or district().district_name}
+
+
+def copy_to(district_name: str) -> str:
+    """The 抄送 line's usual recipients: the district's four leading bodies, named by its level (区, 县, 市, 旗).
+
+    What the bulletin prints when the office's template (dispatch.models.BulletinTemplate) names no
+    recipients, and what every bulletin printed before there was a template; the district's own name
+    gives the level.
+    """
+    level = district_name[-1:] if district_name[-1:] in {"区", "县", "市", "旗"} else "区"
+    return _("%(level)s委、%(level)s人大、%(level)s政府、%(level)s政协领导。") % {"level": level}
 
 
 def set_font(run: Run, east_asia: str, size: Pt | None = None, *, bold: bool = False,

@@ -60,8 +60,15 @@ Definitions (printed in the bulletin, see :func:`definitions`):
   those started in the period before their planned start, 提前竣工 those completed in the period
   with a planned completion after ``as_of``.
 - The office's words (存在的主要问题, 下步工作安排) are those frozen with the period
-  (dispatch.periods.snapshots.BulletinText), after the figures' sections, numbered on from them; a
-  period published without them has no such sections.
+  (dispatch.periods.snapshots.BulletinText); a period published without them has no such sections.
+- Sections: those the bulletin template frozen with the period lists (Letterhead.sections, every one
+  in the usual order for a period published before the template), in its order; the office's words
+  only when written. Level-1 headings are numbered 一、二、… in the printed order (:func:`numbered`),
+  the same in every output; the "（一）/（二）" within a section do not change.
+- Names (Header): the issuing body (发文机关), the red header (红头文字), the 文号 prefix, the signature
+  (落款), 抄送 and 印发机关 are the template's as frozen with the period; a text it left blank prints
+  what bulletins printed before the template existed, from the frozen district name
+  (:func:`printed_names`).
 """
 from __future__ import annotations
 
@@ -79,10 +86,11 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import Period
-from dispatch.bulletins.docx_style import office_name
-from dispatch.models import PeriodSnapshot, ProjectSnapshot
+from dispatch.bulletins.docx_style import copy_to, office_name
+from dispatch.models import BulletinSection, PeriodSnapshot, ProjectSnapshot
 from dispatch.periods.snapshots import (
     BulletinText,
     Letterhead,
@@ -315,6 +323,16 @@ class NarrativeSection:
 
 
 @dataclass(frozen=True)
+class PrintedSection:
+    """A level-1 section the bulletin prints, in order: its key (dispatch.models.BulletinSection) and heading."""
+
+    key: str
+    heading: str  # e.g. 一、总体情况
+    index: int  # its place among those printed, from 0: numbered(index, title) numbers a slide of it alike
+    words: NarrativeSection | None = None  # the office's text, for its two sections
+
+
+@dataclass(frozen=True)
 class ProblemLine:
     id: int
     project: str
@@ -349,7 +367,7 @@ class UnitLine:
 @dataclass(frozen=True)
 class Header:
     district: str
-    office: str
+    office: str  # the issuing body (发文机关), also the files' author
     number: str  # 文号, e.g. 示调度〔2026〕3号
     title: str
     period_label: str
@@ -358,6 +376,10 @@ class Header:
     published_on: dt.date
     # The date every figure is "截至": the snapshot's day or the period's last day, whichever is first.
     as_of: dt.date
+    red_header: str  # 红头文字, the red mark above the 文号
+    signature: str  # 落款, above the date at the end of the text
+    copy_to: str  # 抄送 recipients, in the 版记
+    issued_by: str  # 印发机关, in the 版记
 
 
 @dataclass(frozen=True)
@@ -398,10 +420,16 @@ class BulletinFigures:
     early_starts: tuple[ProjectLine, ...] = ()
     early_completions: tuple[ProjectLine, ...] = ()
     narrative: tuple[NarrativeSection, ...] = ()  # the office's words frozen with the period, numbered
+    # The level-1 sections printed, in order, numbered (the office's words among them where written).
+    sections: tuple[PrintedSection, ...] = ()
 
     @property
     def light_projects(self) -> tuple[LightProject, ...]:
         return self.red + self.yellow
+
+    def heading(self, key: str) -> str:
+        """The numbered heading of a printed section, e.g. "三、镇街和部门排名"."""
+        return next(section.heading for section in self.sections if section.key == key)
 
     @property
     def rankings(self) -> tuple[Ranking, Ranking]:
@@ -815,24 +843,62 @@ def _last_year(period: Period, rate: Decimal | None, last: Sequence[ProjectFigur
     return YearOnYear(period_label=label, rate=before, difference=rate - before, explain=explain)
 
 
-# The figures' sections of every output (一 to 七); the office's words are numbered on from them.
-FIGURE_SECTIONS = 7
-NUMERALS = "一二三四五六七八九十"
+# Level-1 headings are numbered with these, in the order printed: at most nine sections (BulletinSection).
+# Translatable, comma-separated: Chinese documents number 一、二、, English ones 1. 2.
+NUMERALS = pgettext_lazy("bulletin section numerals, comma-separated", "一,二,三,四,五,六,七,八,九,十")
+# The office's sections, by the key of their text in BulletinText.
+NARRATIVE_KEYS = {
+    BulletinSection.NARRATIVE_PROBLEMS.value: "problems", BulletinSection.NARRATIVE_NEXT_STEPS.value: "next_steps",
+}
 
 
-def _narrative_sections(text: BulletinText | None) -> tuple[NarrativeSection, ...]:
-    """The office's frozen words as numbered sections; a text left empty has no section (and no heading)."""
-    if text is None:
-        return ()
-    sections: list[NarrativeSection] = []
-    for key, title, words in (
-        ("problems", _("存在的主要问题"), text.problems), ("next_steps", _("下步工作安排"), text.next_steps),
-    ):
-        paragraphs = tuple(line.strip() for line in words.splitlines() if line.strip())
-        if paragraphs:
-            number = NUMERALS[FIGURE_SECTIONS + len(sections)]
-            sections.append(NarrativeSection(key=key, heading=f"{number}、{title}", paragraphs=paragraphs))
-    return tuple(sections)
+def numbered(index: int, title: str) -> str:
+    """The heading of the section printed ``index``-th (from 0): "一、总体情况". The one place headings are numbered."""
+    return _("%(numeral)s、%(title)s") % {"numeral": str(NUMERALS).split(",")[index], "title": title}
+
+
+def bulletin_sections(
+    order: Sequence[str], text: BulletinText | None
+) -> tuple[tuple[PrintedSection, ...], tuple[NarrativeSection, ...]]:
+    """The sections printed in ``order`` (BulletinSection keys), numbered as printed, and the office's words
+    among them; an office's section left empty (or a period published without the words) is not printed,
+    and the sections after it are numbered on without it."""
+    printed: list[PrintedSection] = []
+    narrative: list[NarrativeSection] = []
+    for key in order:
+        title = str(BulletinSection(key).label)
+        paragraphs: tuple[str, ...] = ()
+        if key in NARRATIVE_KEYS:
+            written: str = "" if text is None else getattr(text, NARRATIVE_KEYS[key])
+            paragraphs = tuple(line.strip() for line in written.splitlines() if line.strip())
+            if not paragraphs:
+                continue
+        heading = numbered(len(printed), title)
+        words = NarrativeSection(NARRATIVE_KEYS[key], heading, paragraphs) if key in NARRATIVE_KEYS else None
+        printed.append(PrintedSection(key=key, heading=heading, index=len(printed), words=words))
+        if words is not None:
+            narrative.append(words)
+    return tuple(printed), tuple(narrative)
+
+
+@dataclass(frozen=True)
+class PrintedNames:
+    """What a letterhead prints, its blank texts filled with what bulletins printed before the template."""
+
+    office: str
+    red_header: str
+    signature: str
+    copy_to: str
+    issued_by: str
+
+
+def printed_names(head: Letterhead) -> PrintedNames:
+    """The issuing body (the office's name from the district's when blank) and the texts that default to it."""
+    office = head.issuing_body or office_name(head.district_name)
+    return PrintedNames(
+        office=office, red_header=head.header_text or office, signature=head.signature or office,
+        copy_to=head.copy_to or copy_to(head.district_name), issued_by=head.issued_by or office,
+    )
 
 
 def _problem_line(item: SnapshotProblem) -> ProblemLine:
@@ -845,8 +911,12 @@ def _problem_line(item: SnapshotProblem) -> ProblemLine:
     )
 
 
-def bulletin_figures(period: Period) -> BulletinFigures:
-    """Every figure of the bulletin of a published period, from its snapshots only."""
+def bulletin_figures(period: Period, *, head: Letterhead | None = None) -> BulletinFigures:
+    """Every figure of the bulletin of a published period, from its snapshots only.
+
+    ``head`` prints another letterhead than the one frozen with the period: the template page's sample
+    (样张) of a template not yet in force. A bulletin of the period never passes it.
+    """
     if period.state != Period.State.PUBLISHED:
         raise NotPublished(_("%(period)s尚未发布，不能生成通报。") % {"period": period.label})
     rows, period_data, last_year_rows = _load(period)
@@ -944,10 +1014,13 @@ def bulletin_figures(period: Period) -> BulletinFigures:
 
     investment = _investment_row(_("全部项目"), total, schedule)
     published_at = period.published_at or timezone.now()
-    head, text = bulletin_words(period)
+    frozen, text = bulletin_words(period)
+    head = head or frozen
+    names = printed_names(head)
+    sections, narrative = bulletin_sections(head.sections, text)
     header = Header(
         district=head.district_name,
-        office=office_name(head.district_name),
+        office=names.office,
         number=document_number(period, head),
         title=_("关于%(period)s全区重点项目建设情况的通报") % {"period": period.label},
         period_label=period.label,
@@ -955,6 +1028,10 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         last_day=last_day,
         published_on=timezone.localdate(published_at),
         as_of=as_of,
+        red_header=names.red_header,
+        signature=names.signature,
+        copy_to=names.copy_to,
+        issued_by=names.issued_by,
     )
     return BulletinFigures(
         header=header,
@@ -1029,7 +1106,8 @@ def bulletin_figures(period: Period) -> BulletinFigures:
         ),
         early_starts=tuple(p for p in started if p.early),
         early_completions=tuple(p for p in completed if p.early),
-        narrative=_narrative_sections(text),
+        narrative=narrative,
+        sections=sections,
     )
 
 

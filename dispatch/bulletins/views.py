@@ -21,9 +21,18 @@ from core.models import Period
 from core.policies import can, require
 from dispatch.access import current_user
 from dispatch.bulletins import jobs
-from dispatch.bulletins.figures import BulletinFigures, InvestmentRank, NotPublished, bulletin_figures, fmt_money
+from dispatch.bulletins import template as bulletin_template
+from dispatch.bulletins.figures import (
+    BulletinFigures,
+    InvestmentRank,
+    NotPublished,
+    PrintedSection,
+    bulletin_figures,
+    fmt_money,
+    numbered,
+)
 from dispatch.bulletins.narrative import narrative_page
-from dispatch.models import Bulletin
+from dispatch.models import Bulletin, BulletinSection
 from dispatch.periods.services import DispatchError
 from projects.templatetags.diaodu_format import format_rate
 
@@ -140,6 +149,7 @@ def bulletin_page(request: HttpRequest, pk: int) -> HttpResponse:
         **_status_context(request, period, bulletin), "f": figures,
         "charts": charts(figures) if figures is not None else None,
         "can_write_narrative": can(current_user(request), "dispatch.write_narrative", period),
+        "can_edit_template": can(current_user(request), "dispatch.edit_bulletin_template"),
     }
     return render(request, "dispatch/bulletin_page.html", context)
 
@@ -211,27 +221,37 @@ def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _download(_period(pk), "pdf")
 
 
+def _section_slides(f: BulletinFigures, section: PrintedSection) -> list[dict[str, Any]]:
+    """The slides of one section of the bulletin, the first (or each ranking's) under its numbered heading."""
+    key, heading = section.key, section.heading
+    if key == BulletinSection.RANKINGS:
+        # Each ranking its own slide, numbered as the section: "三、镇街排名", "三、部门排名".
+        return [
+            {"kind": "ranking", "ranking": ranking, "chart": chart,
+             "heading": numbered(section.index, _("%(kind)s排名") % {"kind": ranking.title})}
+            for ranking, chart in ((f.towns, "towns"), (f.departments, "departments"))
+        ]
+    if key == BulletinSection.LIGHTS:
+        return [{"kind": "lights", "heading": heading},
+                *({"kind": "red", "project": p, "number": i} for i, p in enumerate(f.red, start=1))]
+    if key == BulletinSection.SUPERVISION:
+        by_unit: dict[str, list[Any]] = {}
+        for problem in f.problems_open:
+            by_unit.setdefault(problem.unit, []).append(problem)
+        # Units with the most overdue problem first, as the problems are already ordered.
+        return [{"kind": "problems", "units": len(by_unit), "heading": heading},
+                *({"kind": "unit", "unit": unit, "problems": items} for unit, items in by_unit.items())]
+    if section.words is not None:
+        return [{"kind": "narrative", "section": section.words, "heading": heading}]
+    return [{"kind": key, "heading": heading}]
+
+
 def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
-    """The meeting's slides: the sections' summaries, each red project, each unit with open problems."""
-    slides: list[dict[str, Any]] = [
-        {"kind": "title"},
-        {"kind": "overview"},
-        {"kind": "investment"},
-        {"kind": "ranking", "ranking": f.towns, "chart": "towns"},
-        {"kind": "ranking", "ranking": f.departments, "chart": "departments"},
-        {"kind": "lights"},
-    ]
-    slides += [{"kind": "red", "project": p, "number": i} for i, p in enumerate(f.red, start=1)]
-    slides.append({"kind": "started"})
-    by_unit: dict[str, list[Any]] = {}
-    for problem in f.problems_open:
-        by_unit.setdefault(problem.unit, []).append(problem)
-    slides.append({"kind": "problems", "units": len(by_unit)})
-    # Units with the most overdue problem first, as the problems are already ordered.
-    slides += [{"kind": "unit", "unit": unit, "problems": items} for unit, items in by_unit.items()]
-    slides.append({"kind": "reporting"})
-    # The office's words frozen with the period, one slide a section; none without them.
-    slides += [{"kind": "narrative", "section": section} for section in f.narrative]
+    """The meeting's slides: the sections' summaries in the bulletin's order and numbering, each red project,
+    each unit with open problems, the office's words (one slide a section; none without them)."""
+    slides: list[dict[str, Any]] = [{"kind": "title"}]
+    for section in f.sections:
+        slides += _section_slides(f, section)
     return slides
 
 
@@ -256,4 +276,5 @@ urlpatterns: list[URLPattern] = [
     path("periods/<int:pk>/bulletin/pdf/", bulletin_pdf, name="bulletin_pdf"),
     path("periods/<int:pk>/meeting/", meeting, name="meeting"),
     path("periods/<int:pk>/bulletin/narrative/", narrative_page, name="bulletin_narrative"),
+    *bulletin_template.urlpatterns,
 ]

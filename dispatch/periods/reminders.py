@@ -9,8 +9,9 @@ Each (period, unit, kind) is sent once: the ReminderLog row is created first, in
 transaction, and a second run finds it and skips, so the command is safe to run twice (or
 from two cron hosts at once). E-mail and the webhook are best effort: a failure is logged and
 reported, never fatal, because the in-app notification has already been stored. The channels
-are core.notify's; the command calls the mail and robot senders itself, at once rather than after
-a commit, because each unit's log records which channels reached it.
+are core.notify's: each period's reminders are one ``notify_many`` batch (the units' e-mails over
+one connection, one robot message naming the units), sent at once rather than after a commit,
+because each unit's log records which channels reached it.
 
 The office's 催报 button (``reminders_send_now``) reminds every unit still owing its report at
 once, as often as the office presses it, but not a unit reminded in the last ten minutes (by the
@@ -19,14 +20,12 @@ schedule or by a click): two clicks, or two office users, do not send twice.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -35,14 +34,12 @@ from django.utils.translation import gettext as _
 
 from core.district import district
 from core.models import Period
-from core.notify import robot_post, send_email
+from core.notify import Batch, Delivery, Message, notify_many
 from dispatch.models import ReminderLog, UnitReport
-from dispatch.notify import notify_unit, notify_users, reporters_of_units, unit_reporters
+from dispatch.notify import reporters_of_units
 from dispatch.periods.services import DispatchError
 from org.workdays import WorkCalendar
 from projects.services import work_calendar
-
-logger = logging.getLogger(__name__)
 
 MISSING = (UnitReport.State.DRAFT, UnitReport.State.RETURNED)
 APP, EMAIL, WEBHOOK = "app", "email", "webhook"
@@ -120,57 +117,94 @@ def _link(unit_report: UnitReport) -> str:
     return reverse("dispatch:report_grid", args=[unit_report.pk])
 
 
+def _reporters_by_unit(unit_ids: Iterable[int]) -> dict[int, list[Any]]:
+    """Each unit's active reporters, in one query; a unit without any maps to an empty list."""
+    people: dict[int, list[Any]] = defaultdict(list)
+    for person in reporters_of_units(unit_ids):
+        if person.unit_id is not None:
+            people[person.unit_id].append(person)
+    return people
+
+
+def _robot_text(*, district_name: str, subject: str, period: Period, unit_reports: Iterable[UnitReport]) -> str:
+    """The group robot's one message for a batch of reminders: the units still owing, by name."""
+    return _("【%(district)s】%(subject)s：截止日期 %(deadline)s，尚未报送的单位：%(units)s。") % {
+        "district": district_name, "subject": subject, "deadline": period.deadline.isoformat(),
+        "units": "、".join(str(report.unit) for report in unit_reports),
+    }
+
+
+def _record_channels(sent: Sent, delivery: Delivery) -> None:
+    """The e-mail and robot channels that reached a unit, once its batch has gone."""
+    sent.emails = delivery.emails
+    if sent.emails:
+        sent.channels.append(EMAIL)
+    if delivery.robot:
+        sent.channels.append(WEBHOOK)
+
+
+def _save_channels(items: Iterable[tuple[Sent, ReminderLog]]) -> None:
+    """Write each log row's channels: one update per combination of channels (a few), not one per unit."""
+    by_channels: dict[str, list[int]] = defaultdict(list)
+    for sent, log in items:
+        channels = ",".join(sent.channels)
+        if channels != log.channels:
+            by_channels[channels].append(log.pk)
+    for channels, pks in by_channels.items():
+        ReminderLog.objects.filter(pk__in=pks).update(channels=channels)
+
+
 # Reminders are read by the units in the district's language, whoever runs the command.
 @translation.override(settings.LANGUAGE_CODE)
 def reminders_send(*, today: dt.date) -> RunResult:
     result = RunResult()
     calendar = work_calendar()
-    days_before = district().reminder_days_before
+    settings_now = district()
     for period in Period.objects.filter(state=Period.State.OPEN).order_by("year", "month", "half"):
-        kind = reminder_kind(deadline=period.deadline, today=today, calendar=calendar, days_before=days_before)
+        kind = reminder_kind(
+            deadline=period.deadline, today=today, calendar=calendar, days_before=settings_now.reminder_days_before
+        )
         if kind is None:
             continue
         kind_label = ReminderLog.Kind(kind).label
         subject = _("【催报】%(period)s月报%(kind)s") % {"period": period.label, "kind": kind_label}
-        missing = period.unit_reports.filter(state__in=MISSING).select_related("unit")
-        sent_now: list[tuple[Sent, ReminderLog]] = []
-        for unit_report in missing:
+        claimed: list[tuple[UnitReport, ReminderLog]] = []
+        for unit_report in period.unit_reports.filter(state__in=MISSING).select_related("unit"):
             log = _claim(period, unit_report, kind)
             if log is None:
                 result.skipped += 1
-                continue
-            text = reminder_text(period=period, unit_report=unit_report, kind=kind)
-            sent = Sent(period=period, unit_report=unit_report, kind=kind)
-            sent.in_app = notify_unit(unit_report.unit_id, text, _link(unit_report))
-            sent.channels.append(APP)
-            if settings.EMAIL_HOST:
-                try:
-                    sent.emails = send_email(unit_reporters(unit_report.unit_id), subject, text)
-                    if sent.emails:
-                        sent.channels.append(EMAIL)
-                except Exception as exc:  # any mail failure must not stop the other units
-                    logger.exception("reminder e-mail to %s failed", unit_report.unit)
-                    result.errors.append(
-                        _("%(unit)s的邮件发送失败：%(error)s") % {"unit": unit_report.unit, "error": exc}
-                    )
-            sent_now.append((sent, log))
-        if sent_now and settings.DIAODU_WEBHOOK_URL:
-            names = "、".join(str(sent.unit_report.unit) for sent, _log in sent_now)
-            content = _("【%(district)s】%(subject)s：截止日期 %(deadline)s，尚未报送的单位：%(units)s。") % {
-                "district": district().district_name, "subject": subject,
-                "deadline": period.deadline.isoformat(), "units": names,
-            }
-            try:
-                robot_post(settings.DIAODU_WEBHOOK_URL, content)
-            except Exception as exc:  # an unreachable robot must not lose the other channels
-                logger.warning("reminder webhook failed: %s", exc)
-                result.errors.append(_("群机器人 Webhook 发送失败：%(error)s") % {"error": exc})
             else:
-                for sent, _log in sent_now:
-                    sent.channels.append(WEBHOOK)
-        for sent, log in sent_now:
-            ReminderLog.objects.filter(pk=log.pk).update(channels=",".join(sent.channels))
-            result.sent.append(sent)
+                claimed.append((unit_report, log))
+        if not claimed:
+            continue
+        people = _reporters_by_unit([unit_report.unit_id for unit_report, _log in claimed])
+        batch = notify_many(
+            [
+                Message(
+                    people[unit_report.unit_id], reminder_text(period=period, unit_report=unit_report, kind=kind),
+                    _link(unit_report), subject,
+                )
+                for unit_report, _log in claimed
+            ],
+            email=True, robot=True, at_once=True,
+            robot_text=_robot_text(
+                district_name=settings_now.district_name, subject=subject, period=period,
+                unit_reports=[unit_report for unit_report, _log in claimed],
+            ),
+        )
+        sent_now: list[tuple[Sent, ReminderLog]] = []
+        for (unit_report, log), delivery in zip(claimed, batch.deliveries, strict=True):
+            sent = Sent(period=period, unit_report=unit_report, kind=kind, in_app=delivery.in_app, channels=[APP])
+            _record_channels(sent, delivery)
+            if delivery.mail_error is not None:  # a failure for one unit does not stop the others
+                result.errors.append(
+                    _("%(unit)s的邮件发送失败：%(error)s") % {"unit": unit_report.unit, "error": delivery.mail_error}
+                )
+            sent_now.append((sent, log))
+        if batch.robot_error is not None:  # an unreachable robot does not lose the other channels
+            result.errors.append(_("群机器人 Webhook 发送失败：%(error)s") % {"error": batch.robot_error})
+        _save_channels(sent_now)
+        result.sent.extend(sent for sent, _log in sent_now)
     return result
 
 
@@ -211,16 +245,6 @@ class NowResult:
         return [sent for sent in self.reminded if not sent.in_app]
 
 
-@dataclass
-class _Outgoing:
-    """One unit's reminder between the transaction and the sending after it."""
-
-    sent: Sent
-    log: ReminderLog
-    text: str
-    reporters: list[Any]
-
-
 def manual_text(*, period: Period, unit_report: UnitReport) -> str:
     """What the unit's reporters read when the office presses 催报 (before or after the deadline)."""
     values = {"unit": unit_report.unit, "period": period.label, "deadline": period.deadline.isoformat()}
@@ -240,10 +264,11 @@ def reminders_send_now(*, period: Period, by: Any) -> NowResult:
     and the second finds the first one's rows: a unit reminded in the last ``RECENT`` minutes, by
     the schedule or by a click, is skipped and said so. For each of the others a ``MANUAL``
     ReminderLog row (with ``by``) and an in-app notification to each of its active reporters are
-    written in the transaction; after the commit, the e-mails of every unit go out over one SMTP
-    connection and the group robot gets one message naming them all, and the log rows are updated
-    with the channels that reached each unit. A closed or published period is refused: nobody may
-    report in it any more, so there is nothing to chase.
+    written in the transaction; the units' reminders are one ``core.notify.notify_many`` batch, so
+    after the commit the e-mails of every unit go out over one connection and the group robot gets
+    one message naming them all, and then the log rows are updated with the channels that reached
+    each unit. A closed or published period is refused: nobody may report in it any more, so there
+    is nothing to chase.
 
     The texts are in the district's language, whoever presses the button; refusals and errors in
     the caller's.
@@ -271,76 +296,47 @@ def reminders_send_now(*, period: Period, by: Any) -> NowResult:
                 due.append(unit_report)
         if not due:
             return result
-        people: dict[int, list[Any]] = defaultdict(list)
-        for person in reporters_of_units([report.unit_id for report in due]):
-            if person.unit_id is not None:
-                people[person.unit_id].append(person)
-        outgoing: list[_Outgoing] = []
+        people = _reporters_by_unit([report.unit_id for report in due])
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("【催报】%(period)s月报%(kind)s") % {
                 "period": locked.label, "kind": ReminderLog.Kind.MANUAL.label,
             }
-            for unit_report in due:
-                text = manual_text(period=locked, unit_report=unit_report)
-                sent = Sent(period=locked, unit_report=unit_report, kind=ReminderLog.Kind.MANUAL)
-                sent.in_app = notify_users(people[unit_report.unit_id], text, _link(unit_report))
-                if sent.in_app:
-                    sent.channels.append(APP)
-                log = ReminderLog(
-                    period=locked, unit_id=unit_report.unit_id, kind=ReminderLog.Kind.MANUAL, by=by,
-                    channels=",".join(sent.channels),
-                )
-                outgoing.append(_Outgoing(sent=sent, log=log, text=text, reporters=people[unit_report.unit_id]))
-                result.reminded.append(sent)
-            robot_text = _("【%(district)s】%(subject)s：截止日期 %(deadline)s，尚未报送的单位：%(units)s。") % {
-                "district": district().district_name, "subject": subject,
-                "deadline": locked.deadline.isoformat(), "units": "、".join(str(report.unit) for report in due),
-            }
-        ReminderLog.objects.bulk_create([item.log for item in outgoing])
-        transaction.on_commit(lambda: _send_after_commit(result, outgoing, subject, robot_text), robust=True)
+            messages = [
+                Message(people[report.unit_id], manual_text(period=locked, unit_report=report), _link(report), subject)
+                for report in due
+            ]
+            robot_text = _robot_text(
+                district_name=district().district_name, subject=subject, period=locked, unit_reports=due
+            )
+        batch = notify_many(messages, email=True, robot=True, robot_text=robot_text)
+        sent_now: list[tuple[Sent, ReminderLog]] = []
+        for unit_report, delivery in zip(due, batch.deliveries, strict=True):
+            sent = Sent(period=locked, unit_report=unit_report, kind=ReminderLog.Kind.MANUAL, in_app=delivery.in_app)
+            if sent.in_app:
+                sent.channels.append(APP)
+            log = ReminderLog(
+                period=locked, unit_id=unit_report.unit_id, kind=ReminderLog.Kind.MANUAL, by=by,
+                channels=",".join(sent.channels),
+            )
+            sent_now.append((sent, log))
+            result.reminded.append(sent)
+        ReminderLog.objects.bulk_create([log for _sent, log in sent_now])
+        # Registered after notify_many's sending, so it runs once the batch has gone.
+        transaction.on_commit(lambda: _record_after_commit(result, batch, sent_now), robust=True)
     return result
 
 
-def _send_after_commit(result: NowResult, outgoing: list[_Outgoing], subject: str, robot_text: str) -> None:
-    """E-mail (one connection for the whole batch) and one robot message; then the channels that reached each unit.
-
-    ``core.notify.send_email`` opens a connection per call, one per unit here, so the batch is built
-    in the same way (an address each, ``DEFAULT_FROM_EMAIL``) and handed to Django in one go.
-    """
-    if settings.EMAIL_HOST:
-        mails = [
-            (subject, item.text, settings.DEFAULT_FROM_EMAIL, [person.email])
-            for item in outgoing for person in item.reporters if person.email
-        ]
-        if mails:
-            try:
-                result.emails = send_mass_mail(mails, fail_silently=False)
-            except Exception as exc:  # any mail failure: logged and reported, the in-app reminders stay
-                logger.warning("manual reminder e-mail failed: %s", exc, exc_info=True)
-                result.errors.append(_("催报邮件发送失败：%(error)s") % {"error": exc})
-            else:
-                for item in outgoing:
-                    item.sent.emails = sum(1 for person in item.reporters if person.email)
-                    if item.sent.emails:
-                        item.sent.channels.append(EMAIL)
-    if settings.DIAODU_WEBHOOK_URL:
-        try:
-            robot_post(settings.DIAODU_WEBHOOK_URL, robot_text)
-        except Exception as exc:  # an unreachable robot must not lose the other channels
-            logger.warning("manual reminder webhook failed: %s", exc)
-            result.errors.append(_("群机器人 Webhook 发送失败：%(error)s") % {"error": exc})
-        else:
-            result.robot = True
-            for item in outgoing:
-                item.sent.channels.append(WEBHOOK)
-    # One update per combination of channels (at most a few), not one per unit.
-    by_channels: dict[str, list[int]] = defaultdict(list)
-    for item in outgoing:
-        channels = ",".join(item.sent.channels)
-        if channels != item.log.channels:
-            by_channels[channels].append(item.log.pk)
-    for channels, pks in by_channels.items():
-        ReminderLog.objects.filter(pk__in=pks).update(channels=channels)
+def _record_after_commit(result: NowResult, batch: Batch, sent_now: list[tuple[Sent, ReminderLog]]) -> None:
+    """What the batch reached, once it has gone: the click's totals and errors, each unit's channels in its log."""
+    result.emails = batch.emails
+    result.robot = batch.robot
+    if batch.mail_errors:
+        result.errors.append(_("催报邮件发送失败：%(error)s") % {"error": batch.mail_errors[0]})
+    if batch.robot_error is not None:
+        result.errors.append(_("群机器人 Webhook 发送失败：%(error)s") % {"error": batch.robot_error})
+    for (sent, _log), delivery in zip(sent_now, batch.deliveries, strict=True):
+        _record_channels(sent, delivery)
+    _save_channels(sent_now)
 
 
 def describe(result: RunResult) -> list[str]:

@@ -36,14 +36,15 @@ from dispatch.periods.snapshots import (
     SnapshotProblem,
     SnapshotReason,
     SnapshotUnit,
+    letterhead_now,
     read_letterheads,
     read_period,
     read_projects,
 )
 from org.models import Unit
 from projects import rules as light_rules
-from projects.models import ZERO, AnnualPlan, ProgressReport, Project
-from projects.services import light_thresholds, lights_refresh_all, work_calendar
+from projects.models import ZERO, AnnualPlan, OpeningBalance, ProgressReport, Project
+from projects.services import light_thresholds, lights_refresh_all, opening_words, work_calendar
 
 
 class DispatchError(TrackingError):
@@ -399,6 +400,18 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
             ProgressReport.objects.filter(project_id__in=chunk, year__lt=period.year)
             .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
         )
+        # Openings (开账): the period's year's counts once its months have ended by the period; earlier years' always.
+        openings = {
+            o.project_id: o
+            for o in OpeningBalance.objects.filter(
+                project_id__in=chunk, year=period.year, through_month__lte=period.month
+            )
+        }
+        for project_id, total in (
+            OpeningBalance.objects.filter(project_id__in=chunk, year__lt=period.year)
+            .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
+        ):
+            before_year[project_id] = (before_year.get(project_id) or ZERO) + total
         this = {
             r.project_id: r
             for r in ProgressReport.objects.filter(
@@ -408,7 +421,8 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
         rows = []
         for project in projects:
             plan = plans.get(project.pk)
-            done = ytd.get(project.pk) or ZERO
+            opening = openings.get(project.pk)
+            done = (ytd.get(project.pk) or ZERO) + (opening.invested if opening else ZERO)
             # A milestone done after the period ended was still open at its end.
             milestones = [
                 light_rules.MilestoneFact(
@@ -428,6 +442,7 @@ def project_snapshots_take(*, period: Period, as_of: dt.date, now: dt.datetime) 
                     annual_plan=plan,
                     invested_ytd=done,
                     unreviewed=reviewed.unreviewed_labels(project.pk),
+                    opening=opening_words(opening),
                 ),
                 as_of=last,
                 thresholds=thresholds,
@@ -571,13 +586,10 @@ def period_snapshot_take(*, period: Period, as_of: dt.date, now: dt.datetime) ->
 
 
 def letterhead_take(*, period: Period, as_of: dt.date, now: dt.datetime) -> int:
-    """The ``dispatch.letterhead`` builder: the district's names as the period's documents print them."""
-    current = district()
+    """The ``dispatch.letterhead`` builder: the district's names and the office's bulletin template
+    (dispatch.models.BulletinTemplate) as the period's documents print them."""
     publication.records_clear(period=period, schema=Letterhead)
-    publication.record_write(
-        period=period,
-        snapshot=Letterhead(district_name=current.district_name, document_prefix=current.document_prefix),
-    )
+    publication.record_write(period=period, snapshot=letterhead_now())
     return 1
 
 

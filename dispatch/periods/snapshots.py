@@ -40,9 +40,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from core import publication as pub
-from core.district import district
+from core.district import District, district
 from core.models import Period, PublishedRecord
-from dispatch.models import BulletinNarrative, PeriodSnapshot, ProjectSnapshot
+from dispatch.models import BulletinNarrative, BulletinTemplate, PeriodSnapshot, ProjectSnapshot, section_errors
 
 
 def _required(value: dt.date | None) -> dt.date:
@@ -399,28 +399,104 @@ class PeriodFigures(pub.Snapshot):
 
 # --- the letterhead ------------------------------------------------------------------------------
 
+# The sections version 1 printed, in its order: every one (the office's two only when written).
+_LETTERHEAD_V1_SECTIONS = (
+    "overview", "investment", "rankings", "lights", "started", "supervision", "reporting",
+    "narrative_problems", "narrative_next_steps",
+)
+
+
+def _letterhead_1_to_2(data: pub.JSON, _period: Period | None) -> pub.JSON:
+    # Before the bulletin template (dispatch.models.BulletinTemplate) the bulletin printed the office's
+    # name from the district's in every place, 抄送 the district's leading bodies, every section in
+    # order: a blank text prints exactly that, so an old period's bulletin keeps its bytes.
+    return {
+        **data, "issuing_body": "", "header_text": "", "sections": list(_LETTERHEAD_V1_SECTIONS), "signature": "",
+        "copy_to": "", "issued_by": "",
+    }
+
+
+def _sections(value: Any) -> tuple[str, ...]:
+    errors = section_errors(value)
+    if errors:
+        raise ValueError("; ".join(errors))
+    return tuple(value)
+
+
 @pub.register
 @dataclass(frozen=True)
 class Letterhead(pub.Snapshot):
-    """The district's names as they stood at publication, which the documents print.
+    """The district's names and the bulletin's template as they stood at publication, which the documents print.
 
-    They are the administrator's to change (core.district); a bulletin regenerated after a rename
-    must still print the names of its day, so they are frozen with the figures. Kept in the
-    shared store (core.models.PublishedRecord), one per period.
+    The names are the administrator's to change (core.district), the template the office's
+    (dispatch.models.BulletinTemplate); a bulletin regenerated after either changed must still print
+    what it printed on its day, so both are frozen with the figures. Kept in the shared store
+    (core.models.PublishedRecord), one per period.
+
+    Version 2 (the bulletin template) added everything after ``document_prefix``. A blank text is
+    the template's "as before": the bulletin prints its default, derived from the frozen district
+    name (dispatch.bulletins.figures); version 1 rows read as blank texts with every section, so
+    they print exactly what they printed. ``document_prefix`` is the prefix printed, the template's
+    or the district's.
     """
 
     KIND = "dispatch.letterhead"
-    VERSION = 1
+    VERSION = 2
+    UPGRADES = {1: _letterhead_1_to_2}
 
     district_name: str
     document_prefix: str  # the 文号 prefix, e.g. 寒重项办 or 寒调度
+    issuing_body: str = ""  # 发文机关; "": the office's name from the district's
+    header_text: str = ""  # 红头文字 (发文机关标志); "": the issuing body
+    # The sections printed (dispatch.models.BulletinSection keys), in order; numbered 一、二、… as printed.
+    sections: tuple[str, ...] = _LETTERHEAD_V1_SECTIONS
+    signature: str = ""  # 落款; "": the issuing body
+    copy_to: str = ""  # 抄送 recipients; "": the district's four leading bodies
+    issued_by: str = ""  # 印发机关; "": the issuing body
 
     def to_data(self) -> pub.JSON:
-        return {"district_name": self.district_name, "document_prefix": self.document_prefix}
+        return {
+            "district_name": self.district_name,
+            "document_prefix": self.document_prefix,
+            "issuing_body": self.issuing_body,
+            "header_text": self.header_text,
+            "sections": list(self.sections),
+            "signature": self.signature,
+            "copy_to": self.copy_to,
+            "issued_by": self.issued_by,
+        }
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> Letterhead:
-        return cls(district_name=pub.text(data["district_name"]), document_prefix=pub.text(data["document_prefix"]))
+        t = pub.text
+        return cls(
+            district_name=t(data["district_name"]), document_prefix=t(data["document_prefix"]),
+            issuing_body=t(data["issuing_body"]), header_text=t(data["header_text"]),
+            sections=_sections(data["sections"]), signature=t(data["signature"]), copy_to=t(data["copy_to"]),
+            issued_by=t(data["issued_by"]),
+        )
+
+
+def letterhead_of(template: BulletinTemplate | None, current: District) -> Letterhead:
+    """The letterhead ``template`` gives with the district's settings ``current``; without a template
+    (none saved yet), the district's names and every section, as before the template existed."""
+    if template is None:
+        return Letterhead(district_name=current.district_name, document_prefix=current.document_prefix)
+    return Letterhead(
+        district_name=current.district_name,
+        document_prefix=template.document_prefix or current.document_prefix,
+        issuing_body=template.issuing_body,
+        header_text=template.header_text,
+        sections=tuple(template.sections),
+        signature=template.signature,
+        copy_to=template.copy_to,
+        issued_by=template.issued_by,
+    )
+
+
+def letterhead_now() -> Letterhead:
+    """What a period published now freezes: the district's names and the office's bulletin template."""
+    return letterhead_of(BulletinTemplate.objects.filter(pk=BulletinTemplate.SINGLETON_PK).first(), district())
 
 
 def read_letterheads(period: Period) -> list[Letterhead]:
@@ -429,7 +505,8 @@ def read_letterheads(period: Period) -> list[Letterhead]:
 
 def letterhead(period: Period) -> Letterhead:
     """The names a document of ``period`` prints: those frozen at publication, or, for a period
-    published before they were frozen, the district's current ones (what such documents always printed)."""
+    published before they were frozen, the district's current ones with the bulletin as it was then
+    (what such documents always printed; the template does not reach back to them)."""
     stored = read_letterheads(period)
     if stored:
         return stored[0]

@@ -28,7 +28,7 @@ from dispatch.reporting import checks
 from dispatch.reporting.checks import ACTUAL_START, INVESTED, PERCENT, PHYSICAL, PROBLEMS, Issue, RowContext, RowInput
 from projects import excel
 from projects import services as project_services
-from projects.models import ZERO, ProgressReport, Project, Stage
+from projects.models import ZERO, OpeningBalance, ProgressReport, Project, Stage
 
 INPUTS = (INVESTED, PERCENT, PHYSICAL, PROBLEMS, ACTUAL_START)
 NOT_STARTED = {Stage.PLANNING, Stage.PREPARING}
@@ -153,9 +153,20 @@ def _load(
             if project_id is not None:
                 figures = ProjectFigures.from_data(data, version=version, period=published)
                 published_ytd[project_id] = figures.invested_ytd
+    # Openings (开账): the year's, of months before this period, count in its cumulative; earlier years' since start.
+    ids = [project.pk for project in projects]
+    openings: dict[int, Decimal] = dict(
+        OpeningBalance.objects.filter(project_id__in=ids, year=period.year, through_month__lt=period.month)
+        .values_list("project_id", "invested")
+    )
+    for project_id, total in (
+        OpeningBalance.objects.filter(project_id__in=ids, year__lt=period.year)
+        .values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
+    ):
+        before_year[project_id] = (before_year.get(project_id) or ZERO) + total
     loaded = []
     for project in projects:
-        ytd_before = sum(year_amounts.get(project.pk, []), ZERO)
+        ytd_before = sum(year_amounts.get(project.pk, []), openings.get(project.pk) or ZERO)
         context = RowContext(
             total_investment=project.total_investment,
             invested_before_period=project.invested_before + (before_year.get(project.pk) or ZERO) + ytd_before,

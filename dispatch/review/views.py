@@ -37,7 +37,7 @@ from dispatch.periods import reminders, services
 from dispatch.reporting.grid import unit_report_issues
 from dispatch.review import corrections
 from dispatch.review import excel as reporting_excel
-from projects.models import ZERO, ProgressReport, Project
+from projects.models import ZERO, OpeningBalance, ProgressReport, Project
 
 PAGE_SIZE = 50
 
@@ -355,6 +355,11 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         ProgressReport.objects.filter(services.period_months_before(period), project_id__in=ids)
         .order_by().values("project_id").annotate(total=Sum("invested")).values_list("project_id", "total")
     )
+    # The year's opening (开账) counts once its months have ended by the period, as in the period's snapshot.
+    for project_id, invested in OpeningBalance.objects.filter(
+        project_id__in=ids, year=period.year, through_month__lte=period.month
+    ).values_list("project_id", "invested"):
+        ytd[project_id] = (ytd.get(project_id) or ZERO) + invested
     issues = unit_report_issues(unit_report)
     rows = [
         {

@@ -215,6 +215,25 @@ def test_the_last_published_bulletin_names_its_problems(today: dt.date) -> None:
     assert f"本期督办问题 {len(lines)} 个，已办结 {closed} 个，未办结 {len(lines) - closed} 个" in text
 
 
+def test_the_bulletin_splits_the_projects_by_category_and_funding_source(today: dt.date) -> None:
+    """The demo's projects carry categories and funding sources, so the splits are not one 未分类 / 未填 row."""
+    for period in published():
+        figures = bulletin_figures(period)
+        splits = {split.key: split for split in figures.splits}
+        for key, unset in (("category", "未分类"), ("funding", "未填")):
+            rows = {row.label: row.projects for row in splits[key].rows}
+            assert sum(rows.values()) == figures.projects, (period.label, key)
+            assert len(rows) >= 4, (period.label, key, rows)
+            assert rows.get(unset, 0) <= figures.projects * 0.15, (period.label, key, rows)
+            assert splits[key].unrecorded == 0 and splits[key].note == ""
+        assert {"工业", "基础设施", "民生实事"} <= {row.label for row in splits["category"].rows}
+    with published()[-1].bulletin.docx.open("rb") as handle:
+        document = docx.Document(handle)
+    text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    for label in ("民生实事", "基础设施", "政府投资", "社会投资"):
+        assert label in text
+
+
 # --- projects at the time -----------------------------------------------------------------------
 
 def test_bulletin_light_counts_equal_lights_recomputed_as_of_the_snapshot_date(today: dt.date) -> None:

@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client, override_settings
@@ -140,10 +141,11 @@ def test_a_failing_mail_server_or_robot_is_reported_and_the_reminders_stay(
     cycle: dict[str, Any], personas: dict[str, User], django_capture_on_commit_callbacks: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def refuse(*args: Any, **kwargs: Any) -> int:
-        raise smtplib.SMTPServerDisconnected("连接被关闭")
+    class Refusing(BaseEmailBackend):
+        def send_messages(self, email_messages: Any) -> int:
+            raise smtplib.SMTPServerDisconnected("连接被关闭")
 
-    monkeypatch.setattr(reminders, "send_mass_mail", refuse)
+    monkeypatch.setattr(mail, "get_connection", lambda *args, **kwargs: Refusing())
     with override_settings(DIAODU_WEBHOOK_URL=f"http://127.0.0.1:{_closed_port()}/robot"):
         result = _click(cycle["period"], personas["office"], django_capture_on_commit_callbacks)
     assert len(result.reminded) == 3

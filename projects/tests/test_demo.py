@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import Counter
 from io import StringIO
 from typing import Any
@@ -22,8 +23,16 @@ from org.demo import DEMO_LOGINS, DEMO_PASSWORD
 from org.models import Holiday, Unit, User
 from projects import rules, services
 from projects.bench import bench_months
-from projects.demo import DEMO_CODE_PREFIX, LEADERS
-from projects.models import AnnualPlan, Milestone, MilestoneTemplate, ProgressReport, Project
+from projects.demo import CATEGORIES, DEMO_CODE_PREFIX, FUNDING_SOURCES, LEADERS
+from projects.models import (
+    AnnualPlan,
+    FundingSource,
+    Milestone,
+    MilestoneTemplate,
+    ProgressReport,
+    Project,
+    ProjectCategory,
+)
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -96,6 +105,52 @@ def test_the_district_has_towns_departments_leaders_and_about_80_projects(demo: 
         # Within about 20 km of the map centre (36.70, 119.16).
         assert abs(float(project.latitude) - 36.70) < 0.2 and abs(float(project.longitude) - 119.16) < 0.25
     assert "80 projects" in demo and "lights: red" in demo
+
+
+def test_most_projects_have_a_plausible_category_and_funding_source(demo: str) -> None:
+    projects = list(Project.objects.select_related("category", "funding_source"))
+    categorised = [p for p in projects if p.category is not None]
+    funded = [p for p in projects if p.funding_source is not None]
+    # Most, not all: a few rows of a real list are left 未分类 / 未填.
+    assert 0.9 * len(projects) <= len(categorised) < len(projects)
+    assert 0.85 * len(projects) <= len(funded) < len(projects)
+    assert len({p.category.name for p in categorised}) >= 6
+    assert len({p.funding_source.name for p in funded}) >= 4
+    allowed = {"industry": {"工业", "文旅", "现代农业", "商贸物流"}, "infrastructure": {"基础设施", "现代农业"},
+               "livelihood": {"民生实事", "社会事业"}, "other": {"基础设施", "社会事业"}}
+    for project in categorised:
+        assert project.category.name in allowed[project.project_type], (project.code, project.category.name)
+        # As the list import sets it: a project of a 民生实事 category is one.
+        assert project.livelihood or not project.category.livelihood, project.code
+    # Schools and hospitals are 民生实事; a few works of other categories are on the year's list too.
+    assert all(p.livelihood for p in projects if any(word in p.name for word in ("学校", "医院", "卫生院")))
+    assert any(p.livelihood and p.category is not None and not p.category.livelihood for p in projects)
+    for project in funded:
+        if project.is_special_bond:
+            assert project.funding_source.name == "专项债", project.code
+        elif "公司" not in project.owner:
+            assert project.funding_source.name == "政府投资", project.code
+    # Left blank: private investors' projects not started yet, whose financing is still open.
+    assert all(p.stage in {"planning", "preparing"} and "公司" in p.owner for p in projects if p.funding_source is None)
+
+
+def test_the_demo_uses_the_categories_and_funding_sources_the_migrations_seed(demo: str) -> None:
+    seeded = importlib.import_module("projects.migrations.0010_categories_funding_co_units_import_profiles")
+    assert [(name, livelihood) for name, livelihood, _order in CATEGORIES] == seeded.CATEGORIES
+    assert [name for name, _order in FUNDING_SOURCES] == seeded.FUNDING
+    assert set(Project.objects.values_list("category__name", flat=True)) - {None} <= {n for n, *_r in CATEGORIES}
+
+
+def test_the_ledger_filters_the_demo_by_category_funding_and_livelihood(demo: str) -> None:
+    client = Client()
+    client.force_login(User.objects.get(username="office"))
+    url = reverse("projects:ledger")
+    livelihood = client.get(url, {"livelihood": "yes"}).context["count"]
+    assert livelihood == Project.objects.filter(livelihood=True).count() >= 10
+    industry = ProjectCategory.objects.get(name="工业")
+    assert client.get(url, {"category": industry.pk}).context["count"] == industry.projects.count() >= 20
+    assert client.get(url, {"funding": "none"}).context["count"] == Project.objects.filter(
+        funding_source__isnull=True).count()
 
 
 def test_the_printed_lights_are_the_stored_ones(demo: str) -> None:
@@ -270,10 +325,18 @@ def test_reset_refuses_a_database_with_real_projects(demo: str) -> None:
 
 def test_if_empty_loads_into_an_empty_database(db: Any, clock: time_machine.Traveller) -> None:
     # Its own build, not the session's: what is tested is load_demo itself on an empty database.
+    # Emptied as a live-server test's flush leaves it: the seeded categories and funding sources are gone too.
+    ProjectCategory.objects.all().delete()
+    FundingSource.objects.all().delete()
     out = StringIO()
     call_command("load_demo", "--if-empty", stdout=out)
     assert Project.objects.count() == 80
     assert "lights: red" in out.getvalue()
+    assert sorted(ProjectCategory.objects.values_list("name", "livelihood")) == sorted(
+        (name, livelihood) for name, livelihood, _order in CATEGORIES
+    )
+    assert FundingSource.objects.count() == len(FUNDING_SOURCES)
+    assert Project.objects.filter(category__isnull=False, funding_source__isnull=False).count() >= 60
 
 
 def test_bench_months_are_the_closed_months_oldest_first() -> None:

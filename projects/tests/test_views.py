@@ -486,14 +486,15 @@ class TestProjectPage:
         client = client_for(personas["office"])
         url = reverse("projects:detail", args=[project.pk])
         client.get(url)  # warm up per-process caches
-        # session, user, project, scope, changes, co-units, milestones, plans, reports, problems, the leaders'
-        # instructions, the district's settings, notifications, units of the problems section, history, session
-        # save (3 with its savepoint); it was 22, with milestones read twice and the plan three times
-        with django_assert_max_num_queries(18) as captured:
+        # session, user, project, scope, changes, co-units, milestones, plans, reports, openings (开账), problems,
+        # the leaders' instructions, the district's settings, notifications, units of the problems section, history,
+        # session save (3 with its savepoint); it was 22, with milestones read twice and the plan three times
+        with django_assert_max_num_queries(19) as captured:
             response = client.get(url)
         assert response.context["plan"] == Decimal("1300")
         sql = [query["sql"] for query in captured.captured_queries]
-        for table in ("projects_milestone", "projects_annualplan", "projects_progressreport"):
+        tables = ("projects_milestone", "projects_annualplan", "projects_progressreport", "projects_openingbalance")
+        for table in tables:
             assert sum(f'FROM "{table}"' in text for text in sql) == 1, table
 
 

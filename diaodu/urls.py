@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("projects/", include("projects.urls")),
     path("dispatch/", include("dispatch.urls")),
+    path("investment/", include("investment.urls")),
     # The language can be chosen before logging in, on the login page.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     # The admin's own login form has no lockout: send it to ours, which does.

@@ -216,6 +216,8 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["source_unit", "stage"]),
             models.Index(fields=["stage", "light"]),
+            # The list's default order, newest first: its first page read from the top of this index.
+            models.Index(fields=["-created_at", "-id"], name="lead_newest_first"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,8 @@
 
 - Large Excel imports: above ``BACKGROUND_ROWS`` data rows the upload is kept under
   MEDIA_ROOT/imports and imported here, all rows or none as in the request, with progress on the
-  import page; the file is removed when the import ends.
+  import page; the file is removed when the import ends, or, when the file has errors, kept for its
+  uploader's error report (``ERROR_UPLOADS``, the Excel kit's ``KeptUploads``).
 - Lights (红黄绿灯) change as days pass: refreshed daily by the scheduler (``RECURRING``).
 """
 from __future__ import annotations
@@ -19,12 +20,16 @@ from django_tasks import task
 
 from core import tasks as core_tasks
 from core.excel import guard
+from core.excel.report import KeptUploads
 from core.models import Job
 from org.models import User
 from projects import excel, services
 
 # An upload with more data rows than this is imported by the worker, not in the request.
 BACKGROUND_ROWS = 500
+
+# Ledger uploads with errors, kept for their uploader's error report (projects.views_excel).
+ERROR_UPLOADS = KeptUploads("ledger")
 
 RECURRING = [core_tasks.Recurring(name="lights", task_path="projects.tasks.lights_refresh_task", every="day", hour=1)]
 
@@ -69,8 +74,14 @@ def ledger_import_start(*, upload: Any, by: User) -> Job:
     )
 
 
-def report_result(report: excel.ImportReport) -> dict[str, Any]:
-    """What the import page shows of a finished import (JSON, kept on the job)."""
+def error_scope(user_pk: int) -> str:
+    """The kept upload of a ledger import is its uploader's."""
+    return f"user:{user_pk}"
+
+
+def report_result(report: excel.ImportReport, error_report: str | None = None) -> dict[str, Any]:
+    """What the import page shows of a finished import (JSON, kept on the job); ``error_report`` is the
+    token of the kept upload whose error report its uploader may download."""
     errors = report.sorted_errors()
     return {
         "ok": report.ok,
@@ -81,6 +92,7 @@ def report_result(report: excel.ImportReport) -> dict[str, Any]:
             for issue in errors[: excel.MAX_ERRORS_SHOWN]
         ],
         "error_count": len(errors),
+        "error_report": error_report or "",
     }
 
 
@@ -92,8 +104,14 @@ def ledger_import_task(job_pk: int, file_name: str, upload_name: str, by_pk: int
         by = User.objects.get(pk=by_pk)
         with path.open("rb") as handle:
             report = excel.ledger_import(by=by, upload=File(handle, name=upload_name))
-        core_tasks.job_progress(job_pk, 95, _("正在整理结果"), result=report_result(report))
-    # Done (whatever the rows said: their errors are the result, nothing was saved); the file goes.
+        token = None
+        if not report.ok:
+            # The file goes to the kept uploads, for the error report of every error.
+            token = ERROR_UPLOADS.keep_path(path, name=upload_name, sheet=excel.SHEET, errors=report.errors,
+                                            scope=error_scope(by_pk))
+        core_tasks.job_progress(job_pk, 95, _("正在整理结果"), result=report_result(report, token))
+    # Done (whatever the rows said: their errors are the result, nothing was saved); the file goes
+    # (unless kept above for the error report).
     path.unlink(missing_ok=True)
 
 

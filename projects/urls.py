@@ -15,6 +15,7 @@ urlpatterns = [
     path("excel/template.xlsx", views_excel.excel_template, name="excel_template"),
     path("excel/export.xlsx", views_excel.excel_export, name="excel_export"),
     path("excel/import/", views_excel.excel_import, name="excel_import"),
+    path("excel/import/<slug:token>/errors.xlsx", views_excel.excel_import_errors, name="excel_import_errors"),
     path("lists/", views_lists.list_upload, name="list_upload"),
     path("lists/<str:token>/", views_lists.list_map, name="list_map"),
     path("lists/<str:token>/errors.xlsx", views_lists.list_errors, name="list_errors"),

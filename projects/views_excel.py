@@ -1,4 +1,9 @@
-"""Excel pages of the ledger: the blank template, the filtered export and the import."""
+"""Excel pages of the ledger: the blank template, the filtered export and the import.
+
+An upload with errors is kept for its uploader (``projects.tasks.ERROR_UPLOADS``, by a token in the
+session) so that the page offers the error report: the file with every problem cell marked and the
+list of every error, while the page lists the first ``MAX_ERRORS_SHOWN``.
+"""
 from __future__ import annotations
 
 import tempfile
@@ -82,6 +87,7 @@ def excel_import(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     require(user, "projects.import")
     report = None
+    token = None
     if request.method == "POST":
         upload = request.FILES.get("file")
         if upload is None:
@@ -93,6 +99,10 @@ def excel_import(request: HttpRequest) -> HttpResponse:
             return redirect(f"{reverse('projects:excel_import')}?job={queued.pk}")
         else:
             report = excel.ledger_import(by=user, upload=upload)
+            if not report.ok:
+                token = project_tasks.ERROR_UPLOADS.keep_for(
+                    request, upload, sheet=excel.SHEET, errors=report.errors, scope=project_tasks.error_scope(user.pk)
+                )
         if report.ok:
             counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
             if can(user, "projects.decide_changes"):
@@ -108,25 +118,43 @@ def excel_import(request: HttpRequest) -> HttpResponse:
                 messages.warning(request, warning)
             return redirect("projects:ledger")
     errors: list[Any] = report.sorted_errors() if report else []
+    error_count = len(errors)
     job = _import_job(request, user)
     if job is not None and job.state == Job.State.DONE and job.result:
-        # A background import's outcome, kept on its job.
+        # A background import's outcome, kept on its job (the first errors; the count of all).
         done = job.result
         errors, report = done["errors"], excel.ImportReport(warnings=done["warnings"])
+        error_count = done.get("error_count", len(errors))
         if not done["ok"]:
             report.errors = [excel.Issue(None, "", "")]  # not ok: the page lists the kept errors
+            token = done.get("error_report") or None
+            if token and project_tasks.ERROR_UPLOADS.exists(token):
+                # The job is this user's own (``_import_job``): its kept file is too.
+                project_tasks.ERROR_UPLOADS.remember(request, token)
+            else:
+                token = None  # none kept (a whole-file error), or removed since
+    errors = errors[: excel.MAX_ERRORS_SHOWN]
     context = {
         "job": job,
         "job_result": job.result if job is not None else None,
         "report": report,
-        "errors": errors[: excel.MAX_ERRORS_SHOWN],
-        "error_count": job.result.get("error_count", len(errors)) if job is not None and job.result else len(errors),
-        "errors_cut": len(errors) > excel.MAX_ERRORS_SHOWN,
+        "errors": errors,
+        "error_count": error_count,
+        "errors_cut": error_count > len(errors),
+        "report_url": reverse("projects:excel_import_errors", args=[token]) if token else "",
         "max_rows": excel.MAX_ROWS,
         "max_mb": settings.DIAODU_MAX_UPLOAD_BYTES // (1024 * 1024),
         "sheet": excel.SHEET,
     }
     return render(request, "projects/import.html", context)
+
+
+@require_GET
+def excel_import_errors(request: HttpRequest, token: str) -> HttpResponse:
+    """The error report (.xlsx) of this user's upload ``token``: the file with every problem cell marked."""
+    user = current_user(request)
+    require(user, "projects.import")
+    return project_tasks.ERROR_UPLOADS.response(request, token, scope=project_tasks.error_scope(user.pk))
 
 
 def _import_job(request: HttpRequest, user: User) -> Job | None:

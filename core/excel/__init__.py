@@ -10,7 +10,9 @@ A module declares a ``SheetSpec`` of ``Column``s and gets its template and expor
 - ``parsers``: cell parsers raising only ``CellError`` with the message for the user;
 - ``spec``: ``Column`` and ``SheetSpec``;
 - ``reader``: the header reader and the import runner (``Issue``, ``ImportReport``);
-- ``writer``: the styled writer and the instructions sheet.
+- ``writer``: the styled writer and the instructions sheet;
+- ``report``: the error report (the user's file with every problem cell marked, and the list of every
+  error) and ``KeptUploads``, which keeps an upload with errors for its uploader's report.
 """
 from __future__ import annotations
 
@@ -39,14 +41,16 @@ from core.excel.parsers import (
     shown,
 )
 from core.excel.reader import MAX_ERRORS_SHOWN, ImportReport, ImportSheet, Issue, Row, read_header, run_import
+from core.excel.report import KeptUploads, error_report_bytes, write_error_report
 from core.excel.spec import Column, SheetSpec, decimal_at_least, whole_between
 from core.excel.writer import TEMPLATE_ROWS, SheetWriter, write_workbook
 
 __all__ = [
     "MAX_ERRORS_SHOWN", "MAX_ROWS", "REJECTED", "TEMPLATE_ROWS", "XLSX_CONTENT_TYPE",
-    "CellError", "Column", "FileRejected", "Formula", "ImportReport", "ImportSheet", "Issue", "Row", "SheetSpec",
-    "SheetWriter", "append", "choice_parser", "decimal_at_least", "hidden_sheets", "hidden_warning", "is_blank",
-    "normalize_header", "open_upload", "parse_bool", "parse_choice", "parse_date", "parse_money", "parse_number",
-    "parse_text", "put", "read_header", "read_sheet", "run_import", "set_value", "shown", "text_cell",
-    "whole_between", "write_workbook",
+    "CellError", "Column", "FileRejected", "Formula", "ImportReport", "ImportSheet", "Issue", "KeptUploads", "Row",
+    "SheetSpec", "SheetWriter", "append", "choice_parser", "decimal_at_least", "error_report_bytes", "hidden_sheets",
+    "hidden_warning", "is_blank", "normalize_header", "open_upload", "parse_bool", "parse_choice", "parse_date",
+    "parse_money", "parse_number", "parse_text", "put", "read_header", "read_sheet", "run_import", "set_value",
+    "shown", "text_cell",
+    "whole_between", "write_error_report", "write_workbook",
 ]

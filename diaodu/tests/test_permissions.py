@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import Job, Period
 from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, ReturnRequest, UnitReport
+from investment.models import Collision, Lead
 from org.models import Unit, User
 from projects.forms import ProjectForm
 from projects.models import OpeningBalance, ProgressReport, Project, ProjectChange
@@ -85,6 +86,8 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "projects:excel_template": {"GET": READ_ALL},
     "projects:excel_export": {"GET": READ_ALL},
     "projects:excel_import": {"GET": CREATE, "POST": CREATE},
+    # An import's error report is its uploader's (by session): whoever may import finds nothing under another's token.
+    "projects:excel_import_errors": {"GET": rule(NOT_FOUND, leader=FORBIDDEN, viewer=FORBIDDEN)},
     # A district's own lists: the office only. An upload's pages are its uploader's (by session): anyone else,
     # the office included, finds nothing under another's token.
     "projects:list_upload": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
@@ -155,6 +158,9 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
                                                               reporter_out=NOT_FOUND)},
     "dispatch:report_excel": {"GET": READ_IN_SCOPE},
     "dispatch:report_excel_upload": {"GET": POST_ONLY, "POST": WRITE_IN_SCOPE},
+    # An uploaded sheet's error report is its uploader's (by session): those who may upload to the report find
+    # nothing under another's token; a report out of scope is not found either.
+    "dispatch:report_excel_errors": {"GET": rule(NOT_FOUND, leader=FORBIDDEN, viewer=FORBIDDEN)},
     # Bulletins: everybody logged in reads a published one, reporters too; the office generates. The
     # fixture's January is still open: the page says so, generating comes back with a message, there is
     # no file to download and the meeting view sends back to the page (test_bulletin_views.py covers
@@ -181,6 +187,22 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "core:healthz": {"GET": rule(anonymous=SHOWN), "POST": rule(NOT_ALLOWED, anonymous=NOT_ALLOWED)},
     # The district's settings (core.district): the administrators and the office read them; only an
     # administrator saves (a POST without data shows the form with its errors).
+    # Leads (招商线索) are commercial secrets: the office, the administrators and the leaders see all; a unit's
+    # reporters its own (another unit's lead is not found); a viewer none. The office and the lead's unit
+    # write (a POST without data shows the page with its errors); the office alone rules collisions (撞单),
+    # and a dismissal without a note closes one.
+    "investment:leads": {"GET": rule(viewer=FORBIDDEN)},
+    "investment:lead_create": {"GET": CREATE, "POST": CREATE},
+    "investment:lead_detail": {"GET": rule(viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:lead_edit": {"GET": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND),
+                             "POST": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:contact_add": {"GET": POST_ONLY,
+                               "POST": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:stage_advance": {"GET": POST_ONLY,
+                                 "POST": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:collisions": {"GET": OFFICE_ONLY},
+    "investment:collision_rule": {"GET": POST_ONLY, "POST": OFFICE_ONLY},
+    "investment:collision_dismiss": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
     "core:district_settings": {
         "GET": OFFICE_ONLY,
         "POST": rule(office=FORBIDDEN, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN,
@@ -215,6 +237,7 @@ PK_FROM: dict[str, str] = {
     "dispatch:report_submit": "unit_reports",
     "dispatch:report_excel": "unit_reports",
     "dispatch:report_excel_upload": "unit_reports",
+    "dispatch:report_excel_errors": "unit_reports",
     "dispatch:bulletin": "periods",
     "dispatch:bulletin_generate": "periods",
     "dispatch:bulletin_status": "periods",
@@ -225,6 +248,12 @@ PK_FROM: dict[str, str] = {
     "dispatch:bulletin_narrative": "periods",
     "core:job_status": "jobs",
     "core:job_retry": "jobs",
+    "investment:lead_detail": "leads",
+    "investment:lead_edit": "leads",
+    "investment:contact_add": "leads",
+    "investment:stage_advance": "leads",
+    "investment:collision_rule": "collisions",
+    "investment:collision_dismiss": "collisions",
 }
 
 POST_DATA: dict[str, dict[str, str]] = {
@@ -334,7 +363,17 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
                                                   invested=Decimal("10"), note="来源")
         for project in (inside, outside)
     }
+    # A lead of each side's unit (town_a inside, town_b outside), the outside one colliding with the inside one.
+    leads = {
+        project.pk: Lead.objects.create(enterprise=name, source_unit=unit)
+        for project, unit, name in ((inside, units["town_a"], "东城招商企业有限公司"),
+                                    (outside, units["town_b"], "东城招商企业股份有限公司"))
+    }
+    collision = Collision.objects.create(lead=leads[outside.pk], existing=leads[inside.pk], score=Decimal("0.9"),
+                                         reason="名称相似")
     return {
+        "leads": leads,
+        "collisions": {inside.pk: collision, outside.pk: collision},
         "openings": openings,
         "jobs": jobs,
         "changes": changes,

@@ -1,4 +1,9 @@
-"""Unit reporting for a period (月度填报): the grid, row saves (HTMX), save all, submit, the unit's Excel sheet."""
+"""Unit reporting for a period (月度填报): the grid, row saves (HTMX), save all, submit, the unit's Excel sheet.
+
+An uploaded sheet with errors is kept for its uploader (``ERROR_UPLOADS``, by a token in the session)
+so that the grid offers its error report: the file with every problem cell marked and the list of every
+error, while the page lists the first ``MAX_ERRORS_SHOWN``.
+"""
 from __future__ import annotations
 
 import tempfile
@@ -16,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core import excel
+from core.excel.report import KeptUploads
 from core.models import Period
 from core.policies import can
 from dispatch.access import current_user, unit_report_for
@@ -26,6 +32,8 @@ from dispatch.reporting import grid as reporting
 from dispatch.reporting.grid import INPUTS
 
 HOME_PERIODS = 6
+# Uploaded sheets with errors, kept for their uploader's error report.
+ERROR_UPLOADS = KeptUploads("unit_report")
 
 
 def _grid_url(unit_report: UnitReport) -> str:
@@ -228,6 +236,10 @@ def report_excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, warning)
         return redirect(_grid_url(unit_report))
     errors = report.sorted_errors()
+    token = None
+    if upload is not None:
+        token = ERROR_UPLOADS.keep_for(request, upload, sheet=unit_excel.SHEET, errors=report.errors,
+                                       scope=_error_scope(unit_report, user))
     return _render_grid(
         request,
         unit_report,
@@ -236,7 +248,21 @@ def report_excel_upload(request: HttpRequest, pk: int) -> HttpResponse:
         errors=errors[: excel.MAX_ERRORS_SHOWN],
         error_count=len(errors),
         errors_cut=len(errors) > excel.MAX_ERRORS_SHOWN,
+        report_url=reverse("dispatch:report_excel_errors", args=[unit_report.pk, token]) if token else "",
     )
+
+
+def _error_scope(unit_report: UnitReport, user: Any) -> str:
+    """A kept sheet is its uploader's, for the report it was uploaded to."""
+    return f"unit_report:{unit_report.pk}:user:{user.pk}"
+
+
+@require_GET
+def report_excel_errors(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The error report (.xlsx) of this user's uploaded sheet ``token``: every problem cell marked."""
+    user = current_user(request)
+    unit_report = unit_report_for(request, pk, write=True)
+    return ERROR_UPLOADS.response(request, token, scope=_error_scope(unit_report, user))
 
 
 urlpatterns: list[URLPattern] = [
@@ -247,4 +273,5 @@ urlpatterns: list[URLPattern] = [
     path("report/<int:pk>/submit/", report_submit, name="report_submit"),
     path("report/<int:pk>/excel/", report_excel, name="report_excel"),
     path("report/<int:pk>/excel/upload/", report_excel_upload, name="report_excel_upload"),
+    path("report/<int:pk>/excel/<slug:token>/errors.xlsx", report_excel_errors, name="report_excel_errors"),
 ]

@@ -664,16 +664,15 @@ def progress_table(
         halves = sorted({half for (m, half) in by_period if m == month}) or default_halves
         keys += [(month, half) for half in halves]
     last_reported = max(by_period, default=(0, 0))
-    if opening is not None:
-        last_reported = max(last_reported, max(key for key in keys if key[0] == opening.through_month))
+    # The opening sits on its month's last row (the second half where the month has halves).
+    opening_key = max(key for key in keys if key[0] == opening.through_month) if opening is not None else None
+    if opening_key is not None:
+        last_reported = max(last_reported, opening_key)
     rows = []
     ytd = ZERO
     for month, half in keys:
         report = by_period.get((month, half))
-        # The opening at its month's last row (its second half where a month has halves).
-        opened = opening if opening is not None and month == opening.through_month and (
-            (month, half) == max(key for key in keys if key[0] == month)
-        ) else None
+        opened = opening if (month, half) == opening_key else None
         if report is not None:
             ytd += report.invested
         if opened is not None:

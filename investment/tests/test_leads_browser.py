@@ -5,13 +5,11 @@ the screen."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
 
 from core import clock
-from investment import services
 from investment.models import Collision, Lead, Stage, StageChange
 from org.models import User
 from projects.tests.browser import Tab
@@ -22,13 +20,6 @@ pytestmark = pytest.mark.browser
 
 DESK = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def fresh_index() -> Iterator[None]:
-    services.name_index_forget()
-    yield
-    services.name_index_forget()
 
 
 def fits(tab: Tab, width: int) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -12,41 +11,15 @@ from django.utils import timezone
 
 from audit.models import AuditEntry
 from core.models import Notification
-from investment import creditcode, rules, services
+from investment import rules, services
 from investment.models import Chain, ChainNode, Collision, Contact, Lead, Position, Stage, StageChange
 from investment.services import collision_candidates, contact_add, lead_save, stage_advance
+from investment.tests.conftest import MakeLead, make_code
 from org.models import Unit, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 TODAY = dt.date(2026, 5, 15)
-
-
-def make_code(body: str, region: str = "370702") -> str:
-    """A valid unified social credit code for an enterprise with the organisation code body ``body``."""
-    first17 = "91" + region + body + creditcode.organization_check_digit(body)
-    return first17 + creditcode.check_digit(first17)
-
-
-@pytest.fixture(autouse=True)
-def fresh_index() -> Iterator[None]:
-    """Each test starts with no name index in the process (the database rolls back under it)."""
-    services.name_index_forget()
-    yield
-    services.name_index_forget()
-
-
-MakeLead = Callable[..., Lead]
-
-
-@pytest.fixture
-def make_lead(personas: dict[str, User]) -> MakeLead:
-    def make(name: str, by: str = "reporter", **fields: Any) -> Lead:
-        user = personas[by]
-        lead = Lead(enterprise=name, source_unit_id=fields.pop("source_unit_id", user.unit_id), **fields)
-        return lead_save(by=user, lead=lead).lead
-
-    return make
 
 
 def notices(user: User) -> list[str]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import client_for
-from investment import creditcode, services
 from investment.models import Chain, ChainNode, Collision, Contact, Lead, Position, Stage, StageChange
-from investment.services import lead_save
+from investment.tests.conftest import MakeLead, make_code
 from org.models import Unit, User
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -23,31 +21,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 TODAY = dt.date(2026, 5, 15)
 SCRIPT = "<script>alert('x')</script>"
 ESCAPED = "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;"
-
-
-@pytest.fixture(autouse=True)
-def fresh_index() -> Iterator[None]:
-    services.name_index_forget()
-    yield
-    services.name_index_forget()
-
-
-MakeLead = Callable[..., Lead]
-
-
-@pytest.fixture
-def make_lead(personas: dict[str, User]) -> MakeLead:
-    def make(name: str, by: str = "reporter", **fields: Any) -> Lead:
-        user = personas[by]
-        lead = Lead(enterprise=name, source_unit_id=fields.pop("source_unit_id", user.unit_id), **fields)
-        return lead_save(by=user, lead=lead).lead
-
-    return make
-
-
-def make_code(body: str, region: str = "370702") -> str:
-    first17 = "91" + region + body + creditcode.organization_check_digit(body)
-    return first17 + creditcode.check_digit(first17)
 
 
 def listed(client: Client, **params: Any) -> list[str]:

@@ -67,11 +67,13 @@ compilemessages: $(STAMP)
 	fi
 
 ## make bench: province-size dataset (ledger, project page) and a 2,000-project district (bulletin, reporting grid),
-## timed on SQLite and PostgreSQL (BENCH_ARGS="--reuse" keeps the big dataset; see docs/benchmarks.md)
+## timed on SQLite and PostgreSQL (BENCH_ARGS="--reuse" keeps the big dataset; see docs/benchmarks.md), then the
+## investment leads list and collision check (撞单) at 50,000 leads (manage.py bench_investment)
 ## make bench SIZE=all: the ledger and the project page at 2,000, 20,000 and 100,000 projects on PostgreSQL, one
 ## table (SIZE=2000,20000 for some sizes; BENCH_ARGS="--reuse" keeps each size's dataset)
 bench: setup
 	$(PY) manage.py bench --settings=diaodu.test_settings $(if $(SIZE),--size $(SIZE)) $(BENCH_ARGS)
+	$(if $(SIZE),,$(PY) manage.py bench_investment --settings=diaodu.test_settings)
 
 clean-db:
 	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm

@@ -18,6 +18,8 @@ class AuditEntry(models.Model):
         CREATE = "create", _("新增")
         UPDATE = "update", _("修改")
         DELETE = "delete", _("删除")
+        # Reading out what is secret (an export of investment leads): who took how many, when, with which filter.
+        EXPORT = "export", _("导出")
 
     class Source(models.TextChoices):
         """Where a change came from. Every value the code passes as ``source`` is here (a test walks the

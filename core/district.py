@@ -48,6 +48,8 @@ class District:
     reminder_days_before: int
     problem_remind_days: int
     problem_red_days: int
+    # The home province (an official name of core.models.PROVINCES), "" while not set.
+    province: str = ""
     # False while the values are the environment's (no row saved yet).
     saved: bool = False
 
@@ -213,7 +215,7 @@ def district_settings_update(*, values: dict[str, Any], version: int, by: Any) -
 # --- the page's form -----------------------------------------------------------------------------
 
 EDITABLE = (
-    "district_name", "bulletin_prefix",
+    "district_name", "bulletin_prefix", "province",
     "light_yellow_gap", "light_red_gap", "light_start_red_months", "light_milestone_red_days",
     "report_deadline", "report_half_month", "reminder_days_before",
     "problem_remind_days", "problem_red_days",

@@ -65,6 +65,33 @@ handed_in: Hook[HandedIn] = Hook("handed_in")
 project_sections: Hook[Section] = Hook("project_sections")
 
 
+@dataclass(frozen=True)
+class BulletinBlock:
+    """One piece of a bulletin section another module writes: a level-2 heading (the bulletin numbers it
+    （一）（二）… in order), a paragraph of text, or a table (headers and rows of text)."""
+
+    kind: str  # "heading", "text" or "table"
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class BulletinPart:
+    """A level-1 section of the monthly bulletin written by another module (招商引资, say), read from what
+    was frozen with the period once it is published. ``key`` is the section's key in
+    dispatch.models.BulletinSection; the bulletin prints the part where its template puts that key."""
+
+    key: str
+    blocks: tuple[BulletinBlock, ...]
+
+
+# bulletin_parts(period: Period) -> BulletinPart | None: a module's section of ``period``'s bulletin. For a
+# published period it comes from the period's snapshot only (never from live data); before publication
+# it is computed from the data as it stands (the preview).
+bulletin_parts: Hook[BulletinPart] = Hook("bulletin_parts")
+
+
 def unit_ids_of(values: Iterable[int | None]) -> set[int]:
     return {pk for pk in values if pk is not None}
 

@@ -201,6 +201,16 @@ class Notification(models.Model):
         return self.text
 
 
+# The provincial-level divisions under their official names: the home province a district chooses
+# (DistrictSettings.province); investment.heatmap matches them, and the forms leads are typed in, to its map.
+PROVINCES = (
+    "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省", "上海市", "江苏省",
+    "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省", "广东省", "广西壮族自治区",
+    "海南省", "重庆市", "四川省", "贵州省", "云南省", "西藏自治区", "陕西省", "甘肃省", "青海省", "宁夏回族自治区",
+    "新疆维吾尔自治区", "台湾省", "香港特别行政区", "澳门特别行政区",
+)
+
+
 class DistrictSettings(models.Model):
     """The district's own numbers: its name, the lights' thresholds and the dispatch cycle's rules.
 
@@ -219,6 +229,10 @@ class DistrictSettings(models.Model):
     bulletin_prefix = models.CharField(
         _("通报文号前缀"), max_length=20, blank=True,
         help_text=_("如“寒重项办”；留空则为区县名称的第一个字加“调度”。"),
+    )
+    province = models.CharField(
+        _("所在省份"), max_length=10, blank=True, choices=[(name, name) for name in PROVINCES],
+        help_text=_("区县所在的省（自治区、直辖市）：招商合作热力图按此省的地市显示线索来源。"),
     )
     light_yellow_gap = models.DecimalField(
         _("投资进度黄灯阈值（百分点）"), max_digits=5, decimal_places=2,

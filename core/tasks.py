@@ -28,6 +28,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -80,6 +81,23 @@ def worker_health(now: dt.datetime | None = None) -> WorkerHealth:
 
 
 # --- jobs --------------------------------------------------------------------------------------
+
+def import_dir() -> Path:
+    """Where uploads wait for the worker (MEDIA_ROOT/imports): the request keeps them, the task reads them."""
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def upload_keep(upload: Any, *, suffix: str = ".xlsx") -> Path:
+    """Write ``upload`` in pieces to a new file under :func:`import_dir` for a background import; its path."""
+    folder = import_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    upload.seek(0)
+    with path.open("wb") as handle:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+            handle.write(chunk)
+    return path
+
 
 def _enqueue(job: Job) -> None:
     task = import_string(job.task_path)

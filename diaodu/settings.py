@@ -258,6 +258,15 @@ DIAODU_LIGHT_THRESHOLDS = {
 DIAODU_REPORT_DEADLINE = env_str("DIAODU_REPORT_DEADLINE", "day:25")
 DIAODU_REPORT_HALF_MONTH = env_bool("DIAODU_REPORT_HALF_MONTH")
 DIAODU_REMINDER_DAYS_BEFORE = env_int("DIAODU_REMINDER_DAYS_BEFORE", 2)
+
+# Investment attraction (investment/rules.py, investment/names.py): the days without contact that turn a
+# lead yellow and red ("yellow,red"), and how alike two enterprise names must be (0–1) for the office to be
+# told of a collision (撞单). 0.85 found every true pair but abbreviations and merged no near names on the
+# table in investment/tests/test_names.py.
+DIAODU_LEAD_STALE_DAYS = tuple(int(days) for days in env_str("DIAODU_LEAD_STALE_DAYS", "30,60").split(","))
+DIAODU_LEAD_COLLISION_THRESHOLD = float(env_str("DIAODU_LEAD_COLLISION_THRESHOLD", "0.85"))
+# Build the collision check's name index when the web process starts (diaodu/wsgi.py), not at the first entry.
+DIAODU_WARM_NAME_INDEX = env_bool("DIAODU_WARM_NAME_INDEX", True)
 # A DingTalk or WeCom group robot URL; reminders are also posted there when it is set.
 DIAODU_WEBHOOK_URL = env_str("DIAODU_WEBHOOK_URL")
 DIAODU_PROBLEM_REMIND_DAYS = env_int("DIAODU_PROBLEM_REMIND_DAYS", 3)

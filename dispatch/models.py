@@ -404,7 +404,10 @@ class BulletinSection(models.TextChoices):
     The value is the key a :class:`BulletinTemplate` (and the letterhead frozen with a period) lists;
     the label is the heading's words, numbered 一、二、… in the printed order by
     dispatch.bulletins.figures. The first seven are the figures', the last two the office's own words
-    (BulletinNarrative), printed only when the period was published with them.
+    (BulletinNarrative), printed only when the period was published with them. Between them, the
+    sections other modules write (core.hooks.bulletin_parts, 招商引资 by the investment module),
+    printed only when a module answers with a part for the period; they are not in the defaults
+    (:func:`default_sections`), so the office turns them on in the template.
     """
 
     OVERVIEW = "overview", _("总体情况")
@@ -414,12 +417,20 @@ class BulletinSection(models.TextChoices):
     STARTED = "started", _("新开工和竣工项目")
     SUPERVISION = "supervision", _("问题督办情况")
     REPORTING = "reporting", _("报送情况")
+    ATTRACTION = "attraction", _("招商引资")
     NARRATIVE_PROBLEMS = "narrative_problems", _("存在的主要问题")
     NARRATIVE_NEXT_STEPS = "narrative_next_steps", _("下步工作安排")
 
 
+# The sections other modules write (core.hooks.bulletin_parts), by key.
+PART_SECTIONS = frozenset({BulletinSection.ATTRACTION.value})
+
+
 def default_sections() -> list[str]:
-    """Every section in its usual order: what the bulletin printed before the template existed."""
+    """Every section in its usual order, other modules' (招商引资) included: what a district that never saved a
+    template prints. A part prints only when its module has something for the period (figures.py), so a
+    district without the module prints what it always printed. A template saved before a module's section
+    existed keeps its own list: the office ticks the new section on the template page."""
     return list(BulletinSection.values)
 
 

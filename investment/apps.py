@@ -10,9 +10,30 @@ class InvestmentConfig(AppConfig):
 
     def ready(self) -> None:
         from core import hooks
-        from investment import policies  # noqa: F401 - registers the rules on leads and chains
+        from investment import (  # noqa: F401 - registers the rules on leads, chains and the rest
+            policies,
+            policies_attachments,
+            policies_chains,
+            policies_conversion,
+            policies_excel,
+            policies_maps,
+            policies_targets,
+        )
 
         hooks.restored.register(_forget_name_index)
+        from core import demo
+        from investment.demo import DEMO_PART
+
+        demo.register(DEMO_PART)
+        # Targets and ranking: the month frozen at publication, and the bulletin's 招商引资 section.
+        from core import publication
+        from investment import bulletin, snapshot
+
+        publication.register_builder(snapshot.BUILDER)
+        hooks.bulletin_parts.register(bulletin.bulletin_part)
+        from investment import hooks as investment_hooks
+
+        hooks.project_sections.register(investment_hooks.project_origin)
 
 
 def _forget_name_index(*, tables: set[str]) -> None:

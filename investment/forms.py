@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from investment import rules
+from core.district import district
+from investment import heatmap, rules
 from investment.models import Chain, ChainNode, Collision, Contact, Lead, Light, Stage
 from org.models import Unit, User
 
@@ -25,6 +27,27 @@ SORTS: dict[str, str] = {
 }
 
 
+# What a place name may end with that a person may leave off: "广东省" and "广东" are one province.
+_PLACE_SUFFIXES = (
+    "壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "自治州", "地区", "省", "市", "盟",
+)
+
+
+def place_stem(name: str) -> str:
+    """The name without its administrative suffix ("广东省" -> "广东", "深圳市" -> "深圳"), to match leads
+    whichever form was typed; a name that is nothing but a suffix is kept."""
+    name = name.strip()
+    for suffix in _PLACE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+class NodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.chain.name}·{obj.name}"
+
+
 class LeadFilterForm(forms.Form):
     q = forms.CharField(label=_("企业名称"), required=False, max_length=100)
     stage = forms.ChoiceField(label=_("阶段"), required=False, choices=[("", _("全部")), *Stage.choices])
@@ -33,6 +56,10 @@ class LeadFilterForm(forms.Form):
                                          empty_label=_("全部"))
     chain = forms.ModelChoiceField(label=_("产业链"), required=False, queryset=Chain.objects.all(),
                                    empty_label=_("全部"))
+    node = NodeChoiceField(label=_("产业链环节"), required=False,
+                           queryset=ChainNode.objects.select_related("chain"), empty_label=_("全部"))
+    province = forms.CharField(label=_("来源省份/国家"), required=False, max_length=30)
+    city = forms.CharField(label=_("来源城市"), required=False, max_length=30)
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in SORTS], widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, every_unit: bool = False, **kwargs: Any) -> None:
@@ -42,6 +69,37 @@ class LeadFilterForm(forms.Form):
         else:
             # A unit sees its own leads only: choosing a unit would say nothing.
             del self.fields["source_unit"]
+
+    def apply(self, qs: QuerySet[Lead]) -> QuerySet[Lead]:
+        """``qs`` narrowed to what the form chose (the list, its export and the maps' links share it); an
+        invalid form narrows nothing."""
+        if not self.is_valid():
+            return qs
+        data = self.cleaned_data
+        if data["q"].strip():
+            qs = qs.filter(enterprise__icontains=data["q"].strip())
+        if data["stage"]:
+            qs = qs.filter(stage=data["stage"])
+        if data["light"]:
+            qs = qs.filter(light=data["light"])
+        if data.get("source_unit"):
+            qs = qs.filter(source_unit=data["source_unit"])
+        if data["chain"]:
+            qs = qs.filter(chain_node__chain=data["chain"])
+        if data["node"]:
+            qs = qs.filter(chain_node=data["node"])
+        province, city = data["province"].strip(), data["city"].strip()
+        if province or city:
+            # A region of the heat map picks the leads the map counted there (粤, 广东 and 广东省 alike; a
+            # city of the home province); any other place matches the text as typed, suffix or not.
+            region = heatmap.region_q(qs, province=province, city=city, home_province=district().province)
+            if region is not None:
+                return qs.filter(region)
+            if province:
+                qs = qs.filter(origin_province__startswith=place_stem(province))
+            if city:
+                qs = qs.filter(origin_city__startswith=place_stem(city))
+        return qs
 
 
 class LeadForm(forms.ModelForm[Lead]):
@@ -54,7 +112,7 @@ class LeadForm(forms.ModelForm[Lead]):
         fields = [
             "enterprise", "credit_code", "source_unit", "origin", "origin_province", "origin_city", "industry",
             "chain_node", "amount_original", "amount_unit", "currency", "exchange_rate", "content",
-            "contact_person", "next_step", "next_step_due",
+            "source_person", "contact_person", "next_step", "next_step_due",
         ]
         labels = {"amount_original": _("意向投资额")}
         help_texts = {"amount_original": _("按企业给出的金额和单位填写，外币另填币种和汇率，系统折算为万元。")}

@@ -174,6 +174,8 @@ class Lead(models.Model):
     source_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("招商单位"), on_delete=models.PROTECT, related_name="leads"
     )
+    source_person = models.CharField(_("招商责任人"), max_length=60, blank=True,
+                                     help_text=_("招商单位负责这条线索的人。"))
     contact_person = models.CharField(_("企业联系人"), max_length=60, blank=True)
 
     stage = models.CharField(_("阶段"), max_length=12, choices=Stage.choices, default=Stage.LEAD, db_index=True)
@@ -340,3 +342,83 @@ class Collision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} / {self.existing}"
+
+
+class Funds(models.Model):
+    """Money of a signed lead that has arrived (到位资金), entered as it arrives: the targets count it by the
+    date it arrived."""
+
+    lead = models.ForeignKey(Lead, verbose_name=_("线索"), on_delete=models.CASCADE, related_name="funds")
+    on = models.DateField(_("到位日期"))
+    amount = models.DecimalField(_("到位资金(万元)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    entered_by = models.ForeignKey(
+        "org.User", verbose_name=_("录入人"), null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("到位资金")
+        verbose_name_plural = _("到位资金")
+        ordering = ["lead", "on", "pk"]
+        indexes = [models.Index(fields=["on"])]
+
+    def __str__(self) -> str:
+        return f"{self.on:%Y-%m-%d} {self.amount}"
+
+
+class Attachment(models.Model):
+    """A file kept with a lead (意向书, 协议, 会议纪要). Kept in the database, so that a backup holds it and a
+    lead's secrets stay behind the same rule as the lead."""
+
+    lead = models.ForeignKey(Lead, verbose_name=_("线索"), on_delete=models.CASCADE, related_name="attachments")
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        "org.User", verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["lead", "-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(models.Model):
+    """A unit's investment targets for a year (招商引资年度目标任务). Money in 万元; a blank target is not set
+    (the unit is not measured on it)."""
+
+    year = models.PositiveIntegerField(_("年度"))
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="investment_targets"
+    )
+    signed_count = models.PositiveIntegerField(_("签约项目数(个)"), null=True, blank=True)
+    big_count = models.PositiveIntegerField(_("亿元以上项目数(个)"), null=True, blank=True)
+    signed_amount = models.DecimalField(_("签约额(万元)"), null=True, blank=True,
+                                        validators=[MinValueValidator(Decimal(0))], **MONEY)
+    started_amount = models.DecimalField(_("开工额(万元)"), null=True, blank=True,
+                                         validators=[MinValueValidator(Decimal(0))], **MONEY)
+    funds_amount = models.DecimalField(_("到位资金(万元)"), null=True, blank=True,
+                                       validators=[MinValueValidator(Decimal(0))], **MONEY)
+    updated_by = models.ForeignKey(
+        "org.User", verbose_name=_("修改人"), null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("招商引资目标")
+        verbose_name_plural = _("招商引资目标")
+        ordering = ["year", "unit"]
+        constraints = [models.UniqueConstraint(fields=["year", "unit"], name="investment_target_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.unit}"

@@ -87,12 +87,20 @@ def name_index_forget() -> None:
         _cache.index, _cache.stamp, _cache.places = None, -1, 0
 
 
+def name_index_warm() -> int:
+    """Build this process's name index now (the web process at start), so that the first lead entered after
+    a restart is not the one that waits for it; the number of names indexed."""
+    return len(_name_index(_counter_value()))
+
+
 def _counter_value() -> int:
     return NameCounter.objects.filter(pk=NameCounter.SINGLETON_PK).values_list("value", flat=True).first() or 0
 
 
 def _index_rows(stamp_after: int | None = None) -> Iterable[tuple[int, str, str, str]]:
-    rows = Lead.objects.all()
+    # Unordered: the list's default order (newest first) would have SQLite walk that index through every lead
+    # instead of the few changed since ``stamp_after`` (110 ms a save at 50,000 leads instead of 1).
+    rows = Lead.objects.order_by()
     if stamp_after is not None:
         rows = rows.filter(name_stamp__gt=stamp_after)
     return rows.values_list("pk", "enterprise", "credit_code", "name_normalised").iterator(chunk_size=5000)

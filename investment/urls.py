@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.urls import path
 
-from investment import views
+from investment import (
+    urls_attachments,
+    urls_chains,
+    urls_conversion,
+    urls_excel,
+    urls_maps,
+    urls_targets,
+    views,
+)
 
 app_name = "investment"
 urlpatterns = [
@@ -15,4 +23,8 @@ urlpatterns = [
     path("collisions/", views.collisions, name="collisions"),
     path("collisions/<int:pk>/rule/", views.collision_rule, name="collision_rule"),
     path("collisions/<int:pk>/dismiss/", views.collision_dismiss, name="collision_dismiss"),
+]
+urlpatterns += [
+    *urls_chains.urlpatterns, *urls_conversion.urlpatterns, *urls_targets.urlpatterns, *urls_maps.urlpatterns,
+    *urls_excel.urlpatterns, *urls_attachments.urlpatterns,
 ]

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core import clock
 from core.policies import can, require
-from investment import rules, services
+from investment import attachments, conversion, rules, services
 from investment.forms import (
     SORTS,
     CollisionDismissForm,
@@ -72,19 +72,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     require(user, "investment.view")
     every_unit = rules.sees_every_lead(user.role, is_superuser=user.is_superuser)
     form = LeadFilterForm(request.GET or None, every_unit=every_unit)
-    qs = Lead.objects.visible_to(user)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["q"].strip():
-            qs = qs.filter(enterprise__icontains=data["q"].strip())
-        if data["stage"]:
-            qs = qs.filter(stage=data["stage"])
-        if data["light"]:
-            qs = qs.filter(light=data["light"])
-        if data.get("source_unit"):
-            qs = qs.filter(source_unit=data["source_unit"])
-        if data["chain"]:
-            qs = qs.filter(chain_node__chain=data["chain"])
+    qs = form.apply(Lead.objects.visible_to(user))
     sort = request.GET.get("sort", "created")
     if sort not in SORTS:
         sort = "created"
@@ -97,14 +85,18 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         qs = qs.annotate(light_order=Case(
             *[When(light=light, then=Value(order)) for light, order in rules.SEVERITY.items()],
             output_field=IntegerField()))
-    qs = qs.select_related("source_unit").only(*_LIST_FIELDS).order_by(SORTS[sort], "-pk")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page's ids first, sorted narrow (the id and the sort key, not the light's reasons), then its rows:
+    # sorting 50,000 whole rows by the light's order took SQLite 160 ms, the ids alone a third of it.
+    ordered = qs.order_by(SORTS[sort], "-pk").values_list("pk", flat=True)
+    page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = Lead.objects.filter(pk__in=list(page)).select_related("source_unit").only(*_LIST_FIELDS).in_bulk()
+    leads = [found[pk] for pk in page if pk in found]
     rows = [
         {
             "lead": lead, "light": lead.light, "light_name": _LIGHT_NAMES.get(lead.light, lead.light),
             "reasons": _light_text(lead), "stage": lead.get_stage_display(),
         }
-        for lead in page
+        for lead in leads
     ]
     params = request.GET.copy()
     params.pop("page", None)
@@ -177,6 +169,8 @@ def _detail(request: HttpRequest, lead: Lead, **forms: BaseForm) -> HttpResponse
         "can_edit": can_edit,
         "can_rule": can(user, "investment.rule_collision"),
         "today": clock.today(),
+        "files": attachments.section(lead, user),
+        **conversion.lead_page_context(lead, user),
     }
     if can_edit:
         context["contact_form"] = forms.get("contact_form") or ContactForm(initial={"date": clock.today()})

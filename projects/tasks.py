@@ -8,12 +8,10 @@
 """
 from __future__ import annotations
 
-import uuid
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.files import File
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -35,7 +33,7 @@ RECURRING = [core_tasks.Recurring(name="lights", task_path="projects.tasks.light
 
 
 def import_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+    return core_tasks.import_dir()
 
 
 def upload_is_large(upload: Any) -> bool:
@@ -61,13 +59,7 @@ def upload_is_large(upload: Any) -> bool:
 
 def ledger_import_start(*, upload: Any, by: User) -> Job:
     """Keep the upload under MEDIA_ROOT/imports and queue its import; returns the job to show."""
-    folder = import_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.xlsx"
-    upload.seek(0)
-    with path.open("wb") as handle:
-        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
-            handle.write(chunk)
+    path = core_tasks.upload_keep(upload)
     return core_tasks.job_start(
         task_path="projects.tasks.ledger_import_task", kind="import", key=f"user:{by.pk}",
         args=[path.name, str(getattr(upload, "name", "") or path.name), by.pk], by=by, max_attempts=2,

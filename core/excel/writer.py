@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.comments import Comment
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -63,7 +64,8 @@ class SheetWriter:
     """
 
     def __init__(
-        self, spec: SheetSpec, *, columns: Sequence[Column] | None = None, validation_rows: int = TEMPLATE_ROWS
+        self, spec: SheetSpec, *, columns: Sequence[Column] | None = None, validation_rows: int = TEMPLATE_ROWS,
+        above_header: Sequence[str] = (), above_header_font: Font | None = None,
     ) -> None:
         self.spec = spec
         self.columns = list(columns) if columns is not None else spec.fixed(read_only=True)
@@ -78,7 +80,14 @@ class SheetWriter:
         if spec.freeze:
             self.ws.freeze_panes = spec.freeze
         self._validations(spec.header_row + max(validation_rows, 1))
-        for _blank in range(spec.header_row - 1):
+        # The rows above the header: the ``above_header`` lines (a watermark, say) one a row, then blank rows.
+        assert len(above_header) < spec.header_row, (len(above_header), spec.header_row)
+        for line in above_header:
+            cell = cells.text_cell(self.ws, line)
+            if above_header_font is not None:
+                cell.font = above_header_font
+            self.ws.append([cell])
+        for _blank in range(spec.header_row - 1 - len(above_header)):
             self.ws.append([])
         self.ws.append([self._header(column) for column in self.columns])
         self.pool = CellPool(self.ws, [column.format for column in self.columns])

@@ -114,6 +114,7 @@ def test_a_builder_needs_its_schema_registered_and_a_name_of_its_own(registry: N
 def test_builders_run_in_their_order(registry: None) -> None:
     assert [b.name for b in publication.builders()] == [
         "dispatch.projects", "dispatch.period", "dispatch.letterhead", "dispatch.narrative", "test.count",
+        "investment.attraction",
     ]
 
 
@@ -130,8 +131,8 @@ def test_publishing_runs_every_registered_builder_and_a_reader_gets_typed_snapsh
         period=period, by=personas["office"], now=district_time(2026, 2, 10),
         progress=lambda index, total, builder: steps.append((index, total, builder.name)),
     )
-    assert steps == [(0, 5, "dispatch.projects"), (1, 5, "dispatch.period"), (2, 5, "dispatch.letterhead"),
-                     (3, 5, "dispatch.narrative"), (4, 5, "test.count")]
+    assert steps == [(0, 6, "dispatch.projects"), (1, 6, "dispatch.period"), (2, 6, "dispatch.letterhead"),
+                     (3, 6, "dispatch.narrative"), (4, 6, "test.count"), (5, 6, "investment.attraction")]
     assert CALLS == ["count 2026年1月 2026-01-31"]
     snapshots = COUNT.read(period)
     assert snapshots == [PeriodCount(earlier=0, as_of=dt.date(2026, 1, 31))]
@@ -139,7 +140,7 @@ def test_publishing_runs_every_registered_builder_and_a_reader_gets_typed_snapsh
     assert PublishedRecord.objects.get(period=period, kind=PeriodCount.KIND).schema_version == 2
     assert publication.verify(period) == {
         "dispatch.projects": 0, "dispatch.period": 1, "dispatch.letterhead": 1, "dispatch.narrative": 0,
-        "test.count": 1,
+        "test.count": 1, "investment.attraction": 0,
     }
 
 
@@ -161,8 +162,9 @@ def test_the_publishing_job_shows_a_step_per_builder(
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
     assert shown == [
-        (10, "正在生成项目快照"), (26, "正在生成调度期快照（单位报送与督办问题）"),
-        (42, "正在记录通报抬头"), (58, "正在冻结通报正文（存在的主要问题、下步工作安排）"), (74, "正在统计"),
+        (10, "正在生成项目快照"), (23, "正在生成调度期快照（单位报送与督办问题）"),
+        (36, "正在记录通报抬头"), (50, "正在冻结通报正文（存在的主要问题、下步工作安排）"), (63, "正在统计"),
+        (76, "正在冻结招商引资月度数据和单位排名"),
     ]
     assert CALLS == ["count 2026年1月 2026-01-31"]
 
@@ -196,7 +198,7 @@ def test_on_postgresql_the_page_sees_the_step_while_the_publication_runs(
     job = tasks.period_publish_start(period=period, by=personas["office"], now=district_time(2026, 2, 10))
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
-    assert seen == [(74, "正在统计")]
+    assert seen == [(63, "正在统计")]
 
 
 def test_publishing_is_all_or_nothing(

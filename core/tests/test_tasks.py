@@ -51,14 +51,16 @@ def test_the_scheduler_enqueues_each_recurring_job_once_per_slot(monkeypatch: py
     monkeypatch.setattr("dispatch.periods.reminders.reminders_send", lambda today: ran.append("reminders") or
                         __import__("dispatch.reminders").reminders.RunResult())
     monkeypatch.setattr("projects.services.lights_refresh_all", lambda: ran.append("lights") or {"red": 1})
+    monkeypatch.setattr("investment.services.lights_refresh_all", lambda: ran.append("lead_lights") or {"red": 2})
     at_night = timezone.make_aware(dt.datetime(2026, 12, 2, 0, 30))
     assert sorted(j.kind for j in tasks.recurring_enqueue_due(at_night)) == ["reminders"]
     morning = timezone.make_aware(dt.datetime(2026, 12, 2, 8, 5))
-    assert sorted(j.kind for j in tasks.recurring_enqueue_due(morning)) == ["lights", "reminders"]
+    assert sorted(j.kind for j in tasks.recurring_enqueue_due(morning)) == ["lead_lights", "lights", "reminders"]
     assert tasks.recurring_enqueue_due(morning + dt.timedelta(minutes=30)) == []  # idempotent within the slot
     assert [j.kind for j in tasks.recurring_enqueue_due(morning + dt.timedelta(hours=1))] == ["reminders"]
-    assert sorted(ran) == ["lights", "reminders", "reminders", "reminders"]
+    assert sorted(ran) == ["lead_lights", "lights", "reminders", "reminders", "reminders"]
     assert Job.objects.get(kind="lights").result == {"red": 1}
+    assert Job.objects.get(kind="lead_lights").result == {"red": 2}
 
 
 def test_publishing_queues_a_task_and_the_period_is_published_when_it_ends(

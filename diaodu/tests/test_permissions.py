@@ -20,7 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from core.models import Job, Period
 from dispatch.models import CorrectionRequest, ExtensionRequest, Problem, ReturnRequest, UnitReport
-from investment.models import Collision, Lead
+from investment.models import Attachment, Collision, Lead
 from org.models import Unit, User
 from projects.forms import ProjectForm
 from projects.models import OpeningBalance, ProgressReport, Project, ProjectChange
@@ -203,6 +203,57 @@ MATRIX: dict[str, dict[str, dict[str, str]]] = {
     "investment:collisions": {"GET": OFFICE_ONLY},
     "investment:collision_rule": {"GET": POST_ONLY, "POST": OFFICE_ONLY},
     "investment:collision_dismiss": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    # -- investment chains --
+    # Chains (产业链) are for whoever may see leads (not viewers), their counts scoped to the reader; the office
+    # keeps them (a POST without data shows the form with its errors; deleting an unused link moves on); the
+    # chief's desk is for the chain's chief, the office, the administrators and the leaders.
+    "investment:chains": {"GET": rule(viewer=FORBIDDEN)},
+    "investment:chain_detail": {"GET": rule(viewer=FORBIDDEN)},
+    "investment:chain_desk": {"GET": rule(viewer=FORBIDDEN, reporter_in=FORBIDDEN, reporter_out=FORBIDDEN)},
+    "investment:chain_create": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "investment:chain_edit": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "investment:chain_node_create": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "investment:chain_node_edit": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "investment:chain_node_delete": {"GET": POST_ONLY, "POST": OFFICE_ACTS},
+    # -- investment conversion --
+    # Converting a started lead (入库) and its money (到位资金): the office and the lead's unit; leaders read the
+    # lead but act on neither; a POST without data shows the form (convert) or goes back to the lead (funds).
+    "investment:lead_convert": {"GET": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND),
+                                "POST": rule(leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:funds_add": {"GET": POST_ONLY,
+                             "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:signed_to_started": {"GET": rule(viewer=FORBIDDEN)},
+    # -- investment targets --
+    # The units' targets and the monthly ranking: read by all but the viewers (the ranking is in the bulletin);
+    # the office sets the targets (a POST without data shows the grid with its errors).
+    "investment:targets": {"GET": rule(viewer=FORBIDDEN), "POST": OFFICE_ONLY},
+    "investment:ranking": {"GET": rule(viewer=FORBIDDEN)},
+    # -- investment maps --
+    # The heat map (招商合作热力图) and where projects land, by town: built from leads, each user's own; the
+    # viewers (public screens) are refused; read-only pages (a POST is not allowed).
+    "investment:heatmap": {"GET": rule(viewer=FORBIDDEN), "POST": POST_ONLY},
+    "investment:heatmap_towns": {"GET": rule(viewer=FORBIDDEN), "POST": POST_ONLY},
+    # -- investment excel --
+    # Leads in Excel: whoever sees leads exports them (only those he or she sees, watermarked); whoever enters
+    # leads imports the lead sheet (an upload without a file shows the page with the error); the office alone
+    # imports the signed list. An upload's error report is its uploader's (by session).
+    "investment:excel_template": {"GET": CREATE},
+    "investment:excel_export": {"GET": rule(viewer=FORBIDDEN)},
+    "investment:excel_import": {"GET": CREATE, "POST": CREATE},
+    "investment:excel_import_errors": {"GET": rule(NOT_FOUND, leader=FORBIDDEN, viewer=FORBIDDEN)},
+    "investment:signed_template": {"GET": OFFICE_ONLY},
+    "investment:signed_export": {"GET": rule(viewer=FORBIDDEN)},
+    "investment:signed_import": {"GET": OFFICE_ONLY, "POST": OFFICE_ONLY},
+    "investment:signed_import_errors": {"GET": UPLOADER_ONLY},
+    # -- investment attachments --
+    # A lead's files: read by whoever sees the lead (another unit's is not found), added by those who may
+    # change it, removed by the office or the uploader.
+    "investment:attachment_add": {"GET": POST_ONLY,
+                                  "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:attachment_download": {"GET": rule(viewer=NOT_FOUND, reporter_out=NOT_FOUND)},
+    "investment:attachment_delete": {
+        "GET": POST_ONLY, "POST": rule(MOVED_ON, leader=FORBIDDEN, viewer=NOT_FOUND, reporter_out=NOT_FOUND),
+    },
     "core:district_settings": {
         "GET": OFFICE_ONLY,
         "POST": rule(office=FORBIDDEN, leader=FORBIDDEN, viewer=FORBIDDEN, reporter_in=FORBIDDEN,
@@ -254,6 +305,23 @@ PK_FROM: dict[str, str] = {
     "investment:stage_advance": "leads",
     "investment:collision_rule": "collisions",
     "investment:collision_dismiss": "collisions",
+    # -- investment chains --
+    "investment:chain_detail": "chains",
+    "investment:chain_edit": "chains",
+    "investment:chain_desk": "chains",
+    "investment:chain_node_create": "chains",
+    "investment:chain_node_edit": "chain_nodes",
+    "investment:chain_node_delete": "chain_nodes",
+    # -- investment conversion --
+    "investment:lead_convert": "started_leads",
+    "investment:funds_add": "started_leads",
+    # -- investment targets --
+    # -- investment maps --
+    # -- investment excel --
+    # -- investment attachments --
+    "investment:attachment_add": "leads",
+    "investment:attachment_download": "leads",
+    "investment:attachment_delete": "leads",
 }
 
 POST_DATA: dict[str, dict[str, str]] = {
@@ -371,7 +439,7 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
     }
     collision = Collision.objects.create(lead=leads[outside.pk], existing=leads[inside.pk], score=Decimal("0.9"),
                                          reason="名称相似")
-    return {
+    result: dict[str, Any] = {
         "leads": leads,
         "collisions": {inside.pk: collision, outside.pk: collision},
         "openings": openings,
@@ -389,6 +457,34 @@ def scope(personas: dict[str, User], units: dict[str, Unit], make_project: Any) 
             for project, unit in ((inside, units["town_a"]), (outside, units["town_b"]))
         },
     }
+    # -- investment chains --
+    # A chain with the leader as its chief and a link without leads (the same for both sides: chains are shared).
+    from investment.models import Chain, ChainNode
+
+    chain = Chain.objects.create(name="新能源汽车", chief=personas["leader"])
+    chain_node = ChainNode.objects.create(chain=chain, name="动力电池", position="upstream")
+    result["chains"] = {inside.pk: chain, outside.pk: chain}
+    result["chain_nodes"] = {inside.pk: chain_node, outside.pk: chain_node}
+    # -- investment conversion --
+    # A started lead of each side's unit (town_a inside, town_b outside), to convert and to receive money.
+    result["started_leads"] = {
+        project.pk: Lead.objects.create(enterprise=name, source_unit=unit, stage="started",
+                                        signed_on=dt.date(2026, 1, 5), signed_amount=Decimal("1000"),
+                                        counterpart="签约主体", started_on=dt.date(2026, 2, 1))
+        for project, unit, name in ((inside, units["town_a"], "东城开工企业有限公司"),
+                                    (outside, units["town_b"], "西山开工企业有限公司"))
+    }
+    # -- investment targets --
+    # -- investment maps --
+    # -- investment excel --
+    # -- investment attachments --
+    # A file on each lead, uploaded by the inside unit's reporter (so he may remove it).
+    result["attachments"] = {
+        pk: Attachment.objects.create(lead=lead, name="意向书.pdf", content_type="application/pdf", size=9,
+                                      sha256="0" * 64, data=b"%PDF-1.4\n", uploaded_by=personas["reporter"])
+        for pk, lead in leads.items()
+    }
+    return result
 
 
 def _actor(role: str, personas: dict[str, User], scope: dict[str, Any]) -> tuple[User | None, Project]:
@@ -408,6 +504,7 @@ def _url(route: Route, project: Project, report: ProgressReport, scope: dict[str
     if scope is not None:
         values["project_pk"] = scope["led"][project.pk].pk
         values["opening_pk"] = scope["openings"][project.pk].pk
+        values["attachment_pk"] = scope["attachments"][project.pk].pk
     unknown = set(route.kwargs) - set(values)
     assert not unknown, f"{route.key}: no fixture value for URL arguments {unknown}"
     if route.name is None:

@@ -43,6 +43,10 @@ The end of the document (GB/T 9704 7.3.4, 7.3.5 and 7.4): the 附件说明 namin
 by its file name, the signature (落款) and the date, and the 版记 at the foot of the last page:
 抄送 and 印发机关/印发日期 between rules (thick first and last, thin between).
 
+Other modules' sections (core.hooks.bulletin_parts, 招商引资) print where the template puts them, like
+the bulletin's own: the level-1 heading as numbered, level-2 headings in 楷体, text as body, tables
+by :func:`table`.
+
 What the office shapes (the bulletin template, dispatch.bulletins.template, as frozen with the
 period): the red header's words, the 文号 prefix, which level-1 sections print in what order (their
 headings numbered as printed, ``f.sections``), the signature, 抄送 and 印发机关; all in ``f.header``.
@@ -79,6 +83,7 @@ from dispatch.bulletins.figures import (
     BulletinFigures,
     InvestmentRow,
     NarrativeSection,
+    PrintedPart,
     ProjectLine,
     Ranking,
     YearOnYear,
@@ -783,6 +788,21 @@ def _narrative(doc: DocumentType, words: NarrativeSection) -> None:
         body(doc, paragraph)
 
 
+def _part(doc: DocumentType, part: PrintedPart) -> None:
+    """Another module's section (core.hooks.bulletin_parts): its level-1 heading as numbered, then its blocks,
+    level-2 headings "（一）" in 楷体, paragraphs as body text, tables as the bulletin's own (a column of
+    figures right-aligned on one line, the others sharing the rest and wrapping)."""
+    heading1(doc, part.heading)
+    for block in part.blocks:
+        if block.kind == "heading":
+            heading2(doc, block.text)
+        elif block.kind == "text":
+            body(doc, block.text)
+        else:
+            wrap = {i: 1 for i in range(len(block.headers)) if i not in block.numeric}
+            table(doc, block.headers, block.rows, numeric=block.numeric, wrap=wrap)
+
+
 def annex_name(period_label: str) -> str:
     """The Excel annex's file name: what the browser saves it as and what the 附件说明 names."""
     return _("%(period)s调度通报附表.xlsx") % {"period": period_label}
@@ -918,6 +938,8 @@ def bulletin_docx(figures: BulletinFigures, *, published_at: dt.datetime | None 
     for section in figures.sections:
         if section.words is not None:
             _narrative(doc, section.words)
+        elif section.part is not None:
+            _part(doc, section.part)
         else:
             SECTIONS[section.key](doc, figures)
     _annex_note(doc, figures)

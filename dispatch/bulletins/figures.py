@@ -65,6 +65,11 @@ Definitions (printed in the bulletin, see :func:`definitions`):
   in the usual order for a period published before the template), in its order; the office's words
   only when written. Level-1 headings are numbered 一、二、… in the printed order (:func:`numbered`),
   the same in every output; the "（一）/（二）" within a section do not change.
+- Other modules' sections (core.hooks.bulletin_parts; 招商引资 from the investment module, read from what
+  was frozen with the period): printed where the frozen template lists their key, and only when a module
+  answers with a part for the period; otherwise not printed at all and the sections after are numbered
+  on without them (a period whose template predates them never asks). Their headings "（一）（二）…"
+  are numbered here, in order, as every output prints them (:class:`PrintedPart`).
 - Names (Header): the issuing body (发文机关), the red header (红头文字), the 文号 prefix, the signature
   (落款), 抄送 and 印发机关 are the template's as frozen with the period; a text it left blank prints
   what bulletins printed before the template existed, from the frozen district name
@@ -78,7 +83,7 @@ import re
 import zipfile
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -88,9 +93,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from core import hooks
+from core.hooks import BulletinBlock, BulletinPart
 from core.models import Period
 from dispatch.bulletins.docx_style import copy_to, office_name
-from dispatch.models import BulletinSection, PeriodSnapshot, ProjectSnapshot
+from dispatch.models import PART_SECTIONS, BulletinSection, PeriodSnapshot, ProjectSnapshot
 from dispatch.periods.snapshots import (
     BulletinText,
     Letterhead,
@@ -322,6 +329,58 @@ class NarrativeSection:
     paragraphs: tuple[str, ...]
 
 
+# A cell of figures in another module's table: "12", "1,234.50", "45.6%", "-3.2".
+_FIGURE = re.compile(r"[+\-−]?[\d,]*\d(?:\.\d+)?%?")
+_NO_VALUE = frozenset({"", "—", "-"})
+
+
+@dataclass(frozen=True)
+class PrintedBlock:
+    """A block of another module's section as printed: a level-2 heading (numbered), a paragraph or a table.
+
+    ``numeric`` marks the table's columns of figures (every filled cell a number, an amount or a
+    percentage): right-aligned and never wrapped in the Word document, right-aligned on the page.
+    """
+
+    kind: str  # "heading", "text" or "table"
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+    numeric: tuple[int, ...] = ()
+
+    @property
+    def head(self) -> tuple[tuple[str, bool], ...]:
+        """The headers with whether each heads a column of figures (for the templates)."""
+        return tuple((text, i in self.numeric) for i, text in enumerate(self.headers))
+
+    @property
+    def body(self) -> tuple[tuple[tuple[str, bool], ...], ...]:
+        """The rows, each cell with whether its column is of figures (for the templates)."""
+        return tuple(tuple((text, i in self.numeric) for i, text in enumerate(row)) for row in self.rows)
+
+
+@dataclass(frozen=True)
+class PrintedPart:
+    """Another module's section as the bulletin prints it: the numbered heading and its blocks, the
+    "heading" blocks numbered （一）（二）… in order; the same in the Word document, the page and the meeting."""
+
+    key: str
+    heading: str  # e.g. 八、招商引资
+    blocks: tuple[PrintedBlock, ...]
+
+    @property
+    def tables(self) -> tuple[tuple[str, PrintedBlock], ...]:
+        """Each table with the heading it stands under ("" before the first): the Excel annex's sheets."""
+        found: list[tuple[str, PrintedBlock]] = []
+        under = ""
+        for block in self.blocks:
+            if block.kind == "heading":
+                under = block.text
+            elif block.kind == "table":
+                found.append((under, block))
+        return tuple(found)
+
+
 @dataclass(frozen=True)
 class PrintedSection:
     """A level-1 section the bulletin prints, in order: its key (dispatch.models.BulletinSection) and heading."""
@@ -330,6 +389,7 @@ class PrintedSection:
     heading: str  # e.g. 一、总体情况
     index: int  # its place among those printed, from 0: numbered(index, title) numbers a slide of it alike
     words: NarrativeSection | None = None  # the office's text, for its two sections
+    part: PrintedPart | None = None  # another module's section (core.hooks.bulletin_parts)
 
 
 @dataclass(frozen=True)
@@ -430,6 +490,11 @@ class BulletinFigures:
     def heading(self, key: str) -> str:
         """The numbered heading of a printed section, e.g. "三、镇街和部门排名"."""
         return next(section.heading for section in self.sections if section.key == key)
+
+    @property
+    def parts(self) -> tuple[PrintedPart, ...]:
+        """Other modules' sections printed, in order."""
+        return tuple(section.part for section in self.sections if section.part is not None)
 
     @property
     def rankings(self) -> tuple[Ranking, Ranking]:
@@ -843,7 +908,7 @@ def _last_year(period: Period, rate: Decimal | None, last: Sequence[ProjectFigur
     return YearOnYear(period_label=label, rate=before, difference=rate - before, explain=explain)
 
 
-# Level-1 headings are numbered with these, in the order printed: at most nine sections (BulletinSection).
+# Level-1 headings are numbered with these, in the order printed: at most ten sections (BulletinSection).
 # Translatable, comma-separated: Chinese documents number 一、二、, English ones 1. 2.
 NUMERALS = pgettext_lazy("bulletin section numerals, comma-separated", "一,二,三,四,五,六,七,八,九,十")
 # The office's sections, by the key of their text in BulletinText.
@@ -857,12 +922,77 @@ def numbered(index: int, title: str) -> str:
     return _("%(numeral)s、%(title)s") % {"numeral": str(NUMERALS).split(",")[index], "title": title}
 
 
+# Level-2 headings of other modules' sections: （一）（二）… in order, as the bulletin's own are written.
+_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九; beyond 99 the digits as they are."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else "十" if tens == 1 else _DIGITS[tens] + "十"
+    return head + (_DIGITS[ones] if ones else "")
+
+
+def subheading(index: int, title: str) -> str:
+    """The level-2 heading numbered ``index``-th (from 0): "（一）新增线索"."""
+    return _("（%(numeral)s）%(title)s") % {"numeral": chinese_number(index + 1), "title": title}
+
+
+def _table(block: BulletinBlock) -> PrintedBlock:
+    """A table with every row as wide as the widest (headers included), blank cells added so no cell is
+    lost, and its columns of figures found."""
+    width = max((len(row) for row in (block.headers, *block.rows)), default=0)
+    rows = tuple(tuple(str(cell) for cell in row) + ("",) * (width - len(row)) for row in block.rows)
+    numeric = tuple(
+        i for i in range(width)
+        if (values := [row[i].strip() for row in rows if row[i].strip() not in _NO_VALUE])
+        and all(_FIGURE.fullmatch(value) for value in values)
+    )
+    headers = tuple(str(cell) for cell in block.headers) + ("",) * (width - len(block.headers))
+    return PrintedBlock(kind="table", headers=headers, rows=rows, numeric=numeric)
+
+
+def printed_part(part: BulletinPart, heading: str) -> PrintedPart:
+    """``part`` under its numbered level-1 ``heading``, its "heading" blocks numbered in order; a block of
+    another kind is not printed, nor a table without a cell."""
+    blocks: list[PrintedBlock] = []
+    for block in part.blocks:
+        if block.kind == "heading":
+            count = sum(1 for done in blocks if done.kind == "heading")
+            blocks.append(PrintedBlock(kind="heading", text=subheading(count, block.text)))
+        elif block.kind == "text":
+            blocks.append(PrintedBlock(kind="text", text=block.text))
+        elif block.kind == "table" and (block.headers or block.rows):
+            blocks.append(_table(block))
+    return PrintedPart(key=part.key, heading=heading, blocks=tuple(blocks))
+
+
+def bulletin_parts(period: Period, order: Sequence[str]) -> dict[str, BulletinPart]:
+    """Other modules' sections of ``period`` that ``order`` prints, by key (the first answer for a key).
+
+    Asked only when ``order`` lists such a section: a template without one (every period published
+    before they existed) never asks, so its bulletin is what it always was.
+    """
+    wanted = PART_SECTIONS & set(order)
+    if not wanted:
+        return {}
+    found: dict[str, BulletinPart] = {}
+    for part in hooks.bulletin_parts.all(period=period):
+        if part.key in wanted:
+            found.setdefault(part.key, part)
+    return found
+
+
 def bulletin_sections(
-    order: Sequence[str], text: BulletinText | None
+    order: Sequence[str], text: BulletinText | None, parts: Mapping[str, BulletinPart] | None = None,
 ) -> tuple[tuple[PrintedSection, ...], tuple[NarrativeSection, ...]]:
     """The sections printed in ``order`` (BulletinSection keys), numbered as printed, and the office's words
-    among them; an office's section left empty (or a period published without the words) is not printed,
-    and the sections after it are numbered on without it."""
+    among them; an office's section left empty (or a period published without the words), or another
+    module's section without a part in ``parts``, is not printed, and the sections after it are numbered
+    on without it."""
+    parts = parts or {}
     printed: list[PrintedSection] = []
     narrative: list[NarrativeSection] = []
     for key in order:
@@ -873,9 +1003,12 @@ def bulletin_sections(
             paragraphs = tuple(line.strip() for line in written.splitlines() if line.strip())
             if not paragraphs:
                 continue
+        if key in PART_SECTIONS and key not in parts:
+            continue
         heading = numbered(len(printed), title)
         words = NarrativeSection(NARRATIVE_KEYS[key], heading, paragraphs) if key in NARRATIVE_KEYS else None
-        printed.append(PrintedSection(key=key, heading=heading, index=len(printed), words=words))
+        part = printed_part(parts[key], heading) if key in PART_SECTIONS else None
+        printed.append(PrintedSection(key=key, heading=heading, index=len(printed), words=words, part=part))
         if words is not None:
             narrative.append(words)
     return tuple(printed), tuple(narrative)
@@ -1017,7 +1150,7 @@ def bulletin_figures(period: Period, *, head: Letterhead | None = None) -> Bulle
     frozen, text = bulletin_words(period)
     head = head or frozen
     names = printed_names(head)
-    sections, narrative = bulletin_sections(head.sections, text)
+    sections, narrative = bulletin_sections(head.sections, text, bulletin_parts(period, head.sections))
     header = Header(
         district=head.district_name,
         office=names.office,

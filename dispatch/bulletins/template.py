@@ -13,6 +13,11 @@ frozen copy, so changing the template never changes a published bulletin. To see
 is in force, "下载样张" builds the Word bulletin of the latest published period with the template on
 the page (saved or not) in place of the frozen one; nothing is stored.
 
+Other modules' sections (招商引资, core.hooks.bulletin_parts) are listed with the others, unticked until
+the office turns them on: a template saved before they existed prints what it printed. Once on, a
+period's bulletin prints one where the order puts it when the module has a part for that period (for a
+published period, from what was frozen with it); the sample shows it from the latest published period.
+
 The page orders sections without script (CSP): each row has a "顺序" number and ↑/↓ buttons, which
 send the form back with the row moved, unsaved.
 """
@@ -35,13 +40,14 @@ from django.views.decorators.http import require_http_methods
 from audit.models import AuditEntry
 from audit.services import audit_record, audit_snapshot
 from core.district import district
+from core.hooks import BulletinPart
 from core.models import Period
 from core.policies import require
 from dispatch.access import current_user
 from dispatch.bulletins.docx import bulletin_docx
 from dispatch.bulletins.docx_style import copy_to, office_name
 from dispatch.bulletins.figures import NARRATIVE_KEYS, bulletin_figures, bulletin_sections
-from dispatch.models import BulletinSection, BulletinTemplate, section_errors
+from dispatch.models import PART_SECTIONS, BulletinSection, BulletinTemplate, section_errors
 from dispatch.periods.services import ConcurrentChange, DispatchError
 from dispatch.periods.snapshots import BulletinText, letterhead_of
 
@@ -138,8 +144,16 @@ class BulletinTemplateForm(forms.ModelForm[BulletinTemplate]):
         super().__init__(*args, **kwargs)
         self.fields["version"].initial = self.instance.version
         saved = [key for key in self.instance.sections if key in BulletinSection.values]
-        # The printed sections in their order, then the others in the usual order.
-        self.shown = [*saved, *(key for key in BulletinSection.values if key not in saved)]
+        # The printed sections in their order, then the others in the usual order; another module's section
+        # not in the template yet (招商引资, not printed by default) right after the one it follows in the
+        # usual order, so ticking it alone prints it there.
+        shown = [*saved, *(key for key in BulletinSection.values if key not in saved)]
+        usual = list(BulletinSection.values)
+        for key in usual:
+            if key in PART_SECTIONS and key not in saved and usual.index(key) > 0:
+                shown.remove(key)
+                shown.insert(shown.index(usual[usual.index(key) - 1]) + 1, key)
+        self.shown = shown
         for position, key in enumerate(self.shown):
             title = BulletinSection(key).label
             self.fields[f"show_{key}"] = forms.BooleanField(label=title, required=False, initial=key in saved)
@@ -189,13 +203,15 @@ class BulletinTemplateForm(forms.ModelForm[BulletinTemplate]):
         """The page's rows, in order: each section's box, number and title."""
         return [
             {"key": key, "title": BulletinSection(key).label, "show": self[f"show_{key}"],
-             "order": self[f"order_{key}"], "narrative": key in NARRATIVE_KEYS}
+             "order": self[f"order_{key}"], "narrative": key in NARRATIVE_KEYS, "part": key in PART_SECTIONS}
             for key in self.order()
         ]
 
     def headings(self) -> list[str]:
-        """The numbered headings the sections on the page print (the office's two as if written)."""
-        printed, _words = bulletin_sections(self.chosen(), BulletinText(problems="-", next_steps="-"))
+        """The numbered headings the sections on the page print (the office's two as if written, other
+        modules' sections as if they had something to print)."""
+        parts = {key: BulletinPart(key=key, blocks=()) for key in PART_SECTIONS}
+        printed, _words = bulletin_sections(self.chosen(), BulletinText(problems="-", next_steps="-"), parts)
         return [section.heading for section in printed]
 
     def moved(self, move: str) -> QueryDict:

@@ -243,12 +243,16 @@ def _section_slides(f: BulletinFigures, section: PrintedSection) -> list[dict[st
                 *({"kind": "unit", "unit": unit, "problems": items} for unit, items in by_unit.items())]
     if section.words is not None:
         return [{"kind": "narrative", "section": section.words, "heading": heading}]
+    if section.part is not None:
+        # Another module's section (招商引资): one slide, its level-2 headings, paragraphs and tables in order.
+        return [{"kind": "part", "part": section.part, "heading": heading}]
     return [{"kind": key, "heading": heading}]
 
 
 def _slides(f: BulletinFigures) -> list[dict[str, Any]]:
     """The meeting's slides: the sections' summaries in the bulletin's order and numbering, each red project,
-    each unit with open problems, the office's words (one slide a section; none without them)."""
+    each unit with open problems, the office's words (one slide a section; none without them), other
+    modules' sections (one slide each)."""
     slides: list[dict[str, Any]] = [{"kind": "title"}]
     for section in f.sections:
         slides += _section_slides(f, section)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -20,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from core.excel import cells
-from dispatch.bulletins.figures import BulletinFigures, Ranking, percent, reproducible_zip
+from dispatch.bulletins.figures import BulletinFigures, PrintedPart, Ranking, percent, reproducible_zip
 
 MONEY_FORMAT = cells.MONEY_FORMAT
 RATE_FORMAT = "0.0"
@@ -88,6 +90,49 @@ def _progress_rows(f: BulletinFigures) -> list[list[Any]]:
          _("本期月报形象进度在该档的项目数 ÷ 项目总数")]
         for row in f.progress_spread
     ]
+
+
+# Characters a sheet's title may not hold (Excel's rule).
+_NOT_IN_TITLES = str.maketrans({char: "_" for char in "[]:*?/\\"})
+
+
+def _width(text: str) -> int:
+    """Excel's column width for ``text``: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in {"W", "F"} else 1 for char in text)
+
+
+def _figure(value: str, decimals: bool) -> Decimal | int | None:
+    """A cell of a column of figures as a number ("1,234.50" → 1234.50); None for "—" or blank."""
+    text = value.strip().replace(",", "").replace("−", "-")
+    if text in {"", "—", "-"}:
+        return None
+    return Decimal(text) if decimals else int(text)
+
+
+def _part_sheets(wb: Workbook, part: PrintedPart) -> None:
+    """Another module's section (招商引资): one sheet per table, named by the section and the level-2
+    heading above it. A column of plain figures is written as numbers (amounts with two decimals); a
+    column with percentages, and every other, as text, as printed."""
+    title = part.heading.partition("、")[2] or part.heading
+    for number, (under, block) in enumerate(part.tables, start=1):
+        name = f"{title}{under}" if under else (f"{title}{number}" if len(part.tables) > 1 else title)
+        kinds: list[str] = []
+        for i in range(len(block.headers)):
+            values = [row[i] for row in block.rows]
+            if i in block.numeric and not any("%" in value for value in values):
+                kinds.append(MONEY if any("." in value for value in values) else INT)
+            else:
+                kinds.append(TEXT)
+        widths = [
+            min(40, max(8, *(_width(row[i]) + 2 for row in (block.headers, *block.rows))))
+            for i in range(len(block.headers))
+        ]
+        _sheet(
+            wb, name.translate(_NOT_IN_TITLES),
+            [(header, kind, width) for header, kind, width in zip(block.headers, kinds, widths, strict=True)],
+            [[value if kind == TEXT else _figure(value, kind == MONEY) for value, kind in zip(row, kinds, strict=True)]
+             for row in block.rows],
+        )
 
 
 def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None = None) -> bytes:
@@ -183,6 +228,8 @@ def bulletin_xlsx(figures: BulletinFigures, *, published_at: dt.datetime | None 
         [[i, u.unit, u.state_label, u.submitted_at.strftime("%Y-%m-%d %H:%M") if u.submitted_at else _("未报送")]
          for i, u in enumerate((*f.late_units, *f.unreported_units), start=1)],
     )
+    for part in f.parts:
+        _part_sheets(wb, part)
     _sheet(
         wb, _("说明"),
         [(_("序号"), INT, 6), (_("说明"), TEXT, 100)],

@@ -42,7 +42,14 @@ from django.utils.translation import gettext_lazy
 from core import publication as pub
 from core.district import District, district
 from core.models import Period, PublishedRecord
-from dispatch.models import BulletinNarrative, BulletinTemplate, PeriodSnapshot, ProjectSnapshot, section_errors
+from dispatch.models import (
+    BulletinNarrative,
+    BulletinTemplate,
+    PeriodSnapshot,
+    ProjectSnapshot,
+    default_sections,
+    section_errors,
+)
 
 
 def _required(value: dt.date | None) -> dt.date:
@@ -479,9 +486,10 @@ class Letterhead(pub.Snapshot):
 
 def letterhead_of(template: BulletinTemplate | None, current: District) -> Letterhead:
     """The letterhead ``template`` gives with the district's settings ``current``; without a template
-    (none saved yet), the district's names and every section, as before the template existed."""
+    (none saved yet), the district's names and every section (``default_sections``)."""
     if template is None:
-        return Letterhead(district_name=current.district_name, document_prefix=current.document_prefix)
+        return Letterhead(district_name=current.district_name, document_prefix=current.document_prefix,
+                          sections=tuple(default_sections()))
     return Letterhead(
         district_name=current.district_name,
         document_prefix=template.document_prefix or current.document_prefix,

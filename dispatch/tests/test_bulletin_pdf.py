@@ -4,9 +4,10 @@ The layout tests convert the demo district's November bulletin (published on 2 D
 LibreOffice and read the PDF back with pdftotext: every full line of a body paragraph holds 28
 characters (26 after the two-character indent; one fewer where a punctuation mark may not start
 the next line), the lines are 28.95 pt apart (22 to a page), nothing runs into the margins, no
-amount in a table is broken over two lines, and the document is 10 pages long (34 before the
-grid was fixed, with 14 characters a line). Without LibreOffice or pdftotext these tests skip
-with a message, or fail where DIAODU_REQUIRE_BROWSER=1 (CI installs both, .ci/run).
+amount in a table is broken over two lines, and the document is about 16 pages long (34
+before the grid was fixed, with 14 characters a line; 10 before the 招商引资 section). Without
+LibreOffice or pdftotext these tests skip with a message, or fail where DIAODU_REQUIRE_BROWSER=1
+(CI installs both, .ci/run).
 
 The rest runs anywhere: the conversion is exercised with a stand-in ``soffice`` (a script that
 behaves like one), and the bulletin job and the download with a stand-in conversion.
@@ -224,8 +225,9 @@ def test_the_demo_bulletin_runs_28_characters_a_line_on_few_pages(
 ) -> None:
     _figures, data, pdf = _demo_november(settings)
     pages = pdf_pages(pdf, tmp_path)
-    # 34 pages before (each character took two grid cells in LibreOffice); 10 for the demo's November.
-    assert len(pages) <= 12, f"the demo's November bulletin runs to {len(pages)} pages"
+    # 34 pages before (each character took two grid cells in LibreOffice); 10 for the demo's November, about 16
+    # since the bulletin has the 招商引资 section (its ranking table lists the district's 32 units).
+    assert len(pages) <= 17, f"the demo's November bulletin runs to {len(pages)} pages"
 
     texts = body_paragraphs(data)
     found = paragraph_lines(texts, pages)

@@ -236,7 +236,7 @@ def test_every_save_is_audited_and_an_older_page_is_refused(personas: dict[str, 
     assert entry.changes == {
         "红头文字": ["", "调度通报"],
         "通报章节": ["总体情况、投资完成情况、镇街和部门排名、红黄灯项目、新开工和竣工项目、问题督办情况、报送情况、"
-                 "存在的主要问题、下步工作安排", "报送情况、总体情况"],
+                 "招商引资、存在的主要问题、下步工作安排", "报送情况、总体情况"],
     }
     # The same values again leave no trace; a page showing version 0 is refused.
     bulletin_template_update(values={"header_text": "调度通报"}, version=1, by=office)
@@ -285,7 +285,8 @@ def test_the_page_saves_the_sections_in_the_numbers_order(personas: dict[str, Us
     html = client.get(PAGE).content.decode()
     assert 'placeholder="示范区重点项目建设指挥部办公室"' in html
     assert 'placeholder="区委、区人大、区政府、区政协领导。"' in html and 'placeholder="示调度"' in html
-    assert "八、存在的主要问题" in html
+    # Every section ticked until the office saves the template, 招商引资 (another module's) included.
+    assert "八、招商引资" in html and "九、存在的主要问题" in html
     data = _form(order=["lights", "overview"], header_text="调度通报")
     # Numbers as typed: equal numbers keep the order shown; a section not ticked is not printed.
     data.update({"order_overview": "2", "order_lights": "2", "order_reporting": "1"})

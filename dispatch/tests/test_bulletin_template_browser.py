@@ -50,7 +50,7 @@ def test_office_shapes_the_bulletin_and_downloads_a_sample(tab: Tab, april: dict
     expect(page.get_by_label("红头文字")).to_have_value("重点项目建设调度通报")
     expect(page.get_by_label("投资完成情况", exact=True)).not_to_be_checked()
     assert BulletinTemplate.objects.get().sections == [
-        "overview", "rankings", "lights", "started", "reporting", "supervision", "narrative_problems",
+        "overview", "rankings", "lights", "started", "reporting", "supervision", "attraction", "narrative_problems",
         "narrative_next_steps",
     ]
     # Chromium reports the form's POST that turned into a download as an aborted navigation: not an error.

@@ -27,7 +27,7 @@ from core.models import Period
 from dispatch.bulletins.docx import bulletin_docx
 from dispatch.bulletins.figures import bulletin_figures
 from dispatch.bulletins.xlsx import bulletin_xlsx
-from dispatch.models import PeriodSnapshot, ProjectSnapshot
+from dispatch.models import PeriodSnapshot, ProjectSnapshot, default_sections
 from dispatch.periods.snapshots import (
     BulletinText,
     Letterhead,
@@ -255,7 +255,8 @@ def test_the_letterhead_is_frozen_at_publication(april: dict[str, Any], personas
     period = april["period"]
     before = letterhead(period)
     assert before == Letterhead(district_name=settings.DIAODU_DISTRICT_NAME,
-                                document_prefix=district.district().document_prefix)
+                                document_prefix=district.district().document_prefix,
+                                sections=tuple(default_sections()))
     district.district_settings_update(
         values={"district_name": "新区", "bulletin_prefix": "新重项办"}, version=0, by=personas["admin"]
     )

@@ -39,9 +39,9 @@ def main(count: int = 50_000) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from investment import creditcode, names
+    from investment.bench import generated_names, variant
     from investment.models import Lead, NameCounter
     from investment.services import collision_candidates, lead_save, name_index_forget
-    from investment.tests.bench_names import generated_names, variant
     from org.models import Unit, User
 
     test_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)

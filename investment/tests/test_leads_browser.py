@@ -1,7 +1,7 @@
 """A lead's way in Chromium, on a desk (1440 px) and on a phone (390 px): a town's reporter enters an investor,
 records a talk and takes it 线索 → 在谈 → 签约 → 开工 with the evidence of each step; another town's reporter
-enters the same investor under another name and is told it was reported first (撞单). No page is wider than
-the screen."""
+enters the same investor under another name and is told it was reported first (撞单); the office then takes the
+started lead into the ledger (入库) and the ledger lists it. No page is wider than the screen."""
 from __future__ import annotations
 
 import re
@@ -26,7 +26,7 @@ def fits(tab: Tab, width: int) -> None:
     assert tab.page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_a_lead_goes_from_entry_to_start_and_a_second_unit_meets_the_collision(
+def test_a_lead_goes_from_entry_to_start_and_into_the_ledger_and_a_second_unit_meets_the_collision(
     tab: Tab, personas: dict[str, User]
 ) -> None:
     today = clock.today().isoformat()
@@ -100,4 +100,19 @@ def test_a_lead_goes_from_entry_to_start_and_a_second_unit_meets_the_collision(
     expect(page.locator("#collisions")).to_contain_text("东城街道")
     fits(tab, PHONE["width"])
     assert Collision.objects.get().existing == lead
+
+    # The office, on a desk, takes the started lead into the ledger (入库), and the ledger lists it.
+    page.context.clear_cookies()
+    page.set_viewport_size(DESK)
+    tab.login(personas["office"])
+    tab.goto(f"/investment/leads/{lead.pk}/")
+    page.locator("#convert").click()
+    expect(page.get_by_label("总投资(万元)")).to_have_value("48000.00")  # the signed amount
+    page.get_by_label("项目编号").fill("2026-ZS-001")
+    page.get_by_role("button", name="转入项目库").click()
+    expect(page.locator("#lineage-state")).to_have_text("在库")
+    tab.goto("/projects/")
+    expect(page.locator("body")).to_contain_text("2026-ZS-001")
+    lead.refresh_from_db()
+    assert lead.project is not None and lead.project.code == "2026-ZS-001"
     tab.assert_no_js_errors()

@@ -25,6 +25,7 @@ from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from investment.bench import generated_names, variant
 from investment.creditcode import check_digit, organization_check_digit
 from investment.names import (
     DEFAULT_THRESHOLD,
@@ -38,7 +39,6 @@ from investment.names import (
     normalise_name,
     similarity,
 )
-from investment.tests.bench_names import generated_names, variant
 
 SAME = [
     ("江苏恒瑞医药股份有限公司", "恒瑞医药"),

@@ -94,6 +94,12 @@ def test_office_only_rules(world: dict[str, Any]) -> None:
 
 def test_every_rule_says_itself_in_words() -> None:
     rules = {name: words for name, words in registered().items() if name.startswith("investment.")}
-    assert set(rules) == {"investment.view", "investment.create", "investment.edit", "investment.skip_stage",
-                          "investment.rule_collision", "investment.manage_chains", "investment.be_chain_chief"}
+    assert set(rules) == {
+        "investment.view", "investment.create", "investment.edit", "investment.skip_stage",
+        "investment.rule_collision", "investment.manage_chains", "investment.be_chain_chief",
+        "investment.attach", "investment.remove_attachment", "investment.view_chains", "investment.chain_desk",
+        "investment.convert", "investment.add_funds", "investment.excel_export", "investment.excel_import",
+        "investment.excel_import_signed", "investment.view_maps", "investment.targets_view",
+        "investment.targets_edit", "investment.ranking_leads",
+    }
     assert "commercial secrets" in rules["investment.view"]

@@ -383,3 +383,14 @@ def test_chains_and_nodes(personas: dict[str, User], make_lead: MakeLead) -> Non
                                     local_enterprises=["潍坊轴承厂"], target_kind="fill")
     lead = make_lead("潍坊测试机械有限公司", chain_node=node)
     assert str(node) == "高端装备·精密轴承" and list(chain.nodes.get().leads.all()) == [lead]
+
+
+def test_the_web_process_builds_the_name_index_before_the_first_entry(make_lead: MakeLead) -> None:
+    make_lead("潍坊预热机械有限公司")
+    make_lead("潍坊预热材料有限公司")
+    services.name_index_forget()
+    assert services.name_index_warm() == 2
+    # The next check reads only what changed since (nothing): the index is not built again.
+    built = services._cache.index
+    assert services.collision_candidates("潍坊预热机械股份有限公司")[0].lead.enterprise == "潍坊预热机械有限公司"
+    assert services._cache.index is built

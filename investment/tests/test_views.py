@@ -81,6 +81,18 @@ def test_the_list_filters_and_sorts(personas: dict[str, User], units: dict[str, 
     node = ChainNode.objects.create(chain=chain, name="原料药", position=Position.UPSTREAM)
     Lead.objects.filter(enterprise="丙生物医药有限公司").update(chain_node=node)
     assert listed(office, chain=chain.pk) == ["丙生物医药有限公司"]
+    assert listed(office, node=node.pk) == ["丙生物医药有限公司"]
+    # A place matches whichever form was typed: "广东省" finds "广东", "深圳" finds "深圳市"; a node of
+    # another chain or a place of no lead finds nothing.
+    Lead.objects.filter(enterprise="甲精密机械有限公司").update(origin_province="广东", origin_city="深圳市")
+    Lead.objects.filter(enterprise="乙新材料有限公司").update(origin_province="广西壮族自治区")
+    assert listed(office, province="广东省") == ["甲精密机械有限公司"]
+    assert listed(office, province="广东", city="深圳") == ["甲精密机械有限公司"]
+    assert listed(office, province="广西") == ["乙新材料有限公司"]
+    assert listed(office, province="广西壮族自治区") == ["乙新材料有限公司"]
+    assert listed(office, province="浙江") == []
+    other = ChainNode.objects.create(chain=chain, name="制剂", position=Position.MIDSTREAM)
+    assert listed(office, node=other.pk) == []
     # The row says the stage, the amount, the unit and the light's reason.
     page = office.get(reverse("investment:leads"), {"q": "新材料"}).content.decode()
     assert "在谈" in page and "900.00" in page and "东城街道" in page

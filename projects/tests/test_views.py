@@ -487,9 +487,10 @@ class TestProjectPage:
         url = reverse("projects:detail", args=[project.pk])
         client.get(url)  # warm up per-process caches
         # session, user, project, scope, changes, co-units, milestones, plans, reports, openings (开账), problems,
-        # the leaders' instructions, the district's settings, notifications, units of the problems section, history,
-        # session save (3 with its savepoint); it was 22, with milestones read twice and the plan three times
-        with django_assert_max_num_queries(19) as captured:
+        # the leaders' instructions, the lead it came from (招商引资), the district's settings, notifications, units of
+        # the problems section, history, session save (3 with its savepoint); it was 22 without the lead, with
+        # milestones read twice and the plan three times
+        with django_assert_max_num_queries(20) as captured:
             response = client.get(url)
         assert response.context["plan"] == Decimal("1300")
         sql = [query["sql"] for query in captured.captured_queries]

@@ -220,8 +220,10 @@ def _contacts(lead: Lead, created: dt.date, as_of: dt.date, rng: random.Random, 
     last = as_of - dt.timedelta(days=gap)
     if until is not None:
         last = min(last, until)
+    # At least the first talk, the day after it came in: a lead is entered after someone has spoken to it.
+    last = min(max(last, created + dt.timedelta(days=1)), as_of)
     contacts: list[Contact] = []
-    day = created + dt.timedelta(days=rng.randrange(1, 8))
+    day = min(created + dt.timedelta(days=rng.randrange(1, 8)), last)
     while day <= last:
         contacts.append(Contact(lead=lead, date=day, form=rng.choice(FORMS_OF_CONTACT),
                                 participants=f"{lead.source_person}、{lead.contact_person}",

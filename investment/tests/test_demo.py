@@ -74,6 +74,7 @@ def test_about_120_leads_at_every_stage_over_ten_months_with_their_evidence(demo
         assert previous == lead.stage
         # The latest contact is the lead's, and a dropped lead was not contacted after it was dropped.
         contacts = list(Contact.objects.filter(lead=lead).values_list("date", flat=True))
+        assert contacts, lead  # a lead is entered after someone has talked to the investor
         assert lead.last_contact_on == max(contacts, default=None)
         if lead.stage == rules.DROPPED and contacts:
             assert max(contacts) <= day

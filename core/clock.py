@@ -18,5 +18,10 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
+def local_date(moment: dt.datetime) -> dt.date:
+    """The district's date of ``moment`` (a stored time, aware or naive)."""
+    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
+
+
 def work_calendar() -> WorkCalendar:
     return WorkCalendar(holiday_overrides())

@@ -137,8 +137,8 @@ def attraction_blocks(a: Attraction) -> tuple[BulletinBlock, ...]:
     blocks += [BulletinBlock(kind="text", text=t) for t in ranking_sentences(a)]
     if any(r.ranked for r in a.rows):
         blocks.append(ranking_table(a))
-        # How the score is made, under the table that shows it (the rule's last words are the ranking's).
-        blocks.append(BulletinBlock(kind="text", text=tg.rules_in_words()[-1]))
+        # How the score is made, under the table that shows it.
+        blocks.append(BulletinBlock(kind="text", text=tg.score_rule()))
     return tuple(blocks)
 
 

@@ -11,6 +11,7 @@ their history (contacts, steps, dates) is then written as it happened over the m
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from collections import Counter
 from decimal import Decimal
@@ -392,8 +393,6 @@ def _convert(leads: list[tuple[Lead, dt.date, str, bool]], office: User, rng: ra
 
 
 def _attachments(leads: list[tuple[Lead, dt.date, str, bool]], office: User, rng: random.Random) -> None:
-    import hashlib
-
     for lead, *_rest in leads:
         if lead.stage == rules.SIGNED and rng.random() < 0.5:
             Attachment.objects.create(

@@ -64,10 +64,6 @@ def collision_threshold() -> float:
     return float(getattr(settings, "DIAODU_LEAD_COLLISION_THRESHOLD", names.DEFAULT_THRESHOLD))
 
 
-def _local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
-
-
 # --- the name index -------------------------------------------------------------------------------
 
 @dataclass
@@ -298,7 +294,7 @@ def _tell_opened(collisions: Sequence[Collision]) -> None:
         later, first = collision.lead, collision.existing
         values = {
             "later": later.enterprise, "later_unit": later.source_unit, "first": first.enterprise,
-            "first_unit": first.source_unit, "first_on": _local_date(first.created_at).isoformat(),
+            "first_unit": first.source_unit, "first_on": clock.local_date(first.created_at).isoformat(),
             "reason": collision.reason,
         }
         messages.append(Message(office, _(
@@ -504,7 +500,7 @@ def contact_add(
 
 def _light(stage: str, last_contact_on: dt.date | None, created_at: dt.datetime, as_of: dt.date,
            thresholds: rules.StaleThresholds) -> tuple[str, list[list[str]]]:
-    result = rules.lead_light(stage, last_contact_on=last_contact_on, entered_on=_local_date(created_at),
+    result = rules.lead_light(stage, last_contact_on=last_contact_on, entered_on=clock.local_date(created_at),
                               as_of=as_of, thresholds=thresholds)
     return result.light, [[light, text] for light, text in result.reasons]
 

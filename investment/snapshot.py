@@ -178,7 +178,7 @@ def _stale(as_of: dt.date) -> tuple[int, int, rules.StaleThresholds]:
                     .values_list("lead_id", "last"))
     yellow = red = 0
     for pk, _stage, created_at in leads:
-        light = rules.lead_light(stages[pk], last_contact_on=contacts.get(pk), entered_on=tg.local_date(created_at),
+        light = rules.lead_light(stages[pk], last_contact_on=contacts.get(pk), entered_on=clock.local_date(created_at),
                                  as_of=as_of, thresholds=thresholds).light
         yellow += light == rules.YELLOW
         red += light == rules.RED

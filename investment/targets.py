@@ -40,11 +40,11 @@ from typing import Any, Final
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.services import audit_record, audit_snapshot
+from core import clock
 from core.policies import can
 from investment import rules
 from investment.models import Collision, Funds, Lead, StageChange, Target
@@ -357,16 +357,17 @@ def rules_in_words() -> list[str]:
         _("撞单经项目办裁定后，保留线索的实绩按裁定的分成比例计入两个单位，另一条线索终止、不再计算，一个项目只计一次；"
           "待裁定的撞单暂按各自单位计算，并注明。"),
         _("完成率 = 实绩 ÷ 年度目标；序时进度 = 已过完整月数 ÷ 12。未填写的目标视为未下达，不考核该项。"),
-        _("得分 = 各项已下达目标（大于 0）完成率的平均值，单项完成率最高按 %(cap)s%% 计；按得分从高到低排名，"
-          "得分相同的名次并列、按单位名称排列；未下达目标的单位不参与排名。") % {"cap": RATE_CAP},
+        score_rule(),
     ]
 
 
+def score_rule() -> str:
+    """How the score and the rank are made, in words (the ranking page's rules and the bulletin's table)."""
+    return _("得分 = 各项已下达目标（大于 0）完成率的平均值，单项完成率最高按 %(cap)s%% 计；按得分从高到低排名，"
+             "得分相同的名次并列、按单位名称排列；未下达目标的单位不参与排名。") % {"cap": RATE_CAP}
+
+
 # --- reads --------------------------------------------------------------------------------------------
-
-def local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date() if timezone.is_aware(moment) else moment.date()
-
 
 def stages_on(lead_ids: Iterable[int], day: dt.date, current: Mapping[int, str]) -> dict[int, str]:
     """Each lead's stage as it stood on ``day``, from its steps (StageChange): the last step taken on or before
@@ -391,12 +392,12 @@ def collisions_on(day: dt.date, lead_ids: set[int] | None = None) -> list[Collis
             .select_related("lead", "existing"))
     result = []
     for c in rows:
-        if local_date(c.created_at) > day:
+        if clock.local_date(c.created_at) > day:
             continue
-        if c.state == Collision.State.DISMISSED and c.decided_at is not None and local_date(c.decided_at) <= day:
+        if c.state == Collision.State.DISMISSED and c.decided_at is not None and clock.local_date(c.decided_at) <= day:
             continue
         ruled = (c.state == Collision.State.RESOLVED and c.decided_at is not None
-                 and local_date(c.decided_at) <= day)
+                 and clock.local_date(c.decided_at) <= day)
         if lead_ids is not None and c.lead_id not in lead_ids and c.existing_id not in lead_ids:
             continue
         result.append(CollisionFacts(
